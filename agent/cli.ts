@@ -1,0 +1,123 @@
+// Command line: parse arguments, run a command, return the exit code. Exit codes:
+//   0 ok, 1 failed, 2 degraded or needs an operator (status line says what to fix),
+//   64 usage error.
+import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type AgentConfig } from './config.js';
+import { firstboot, STEP_NAMES } from './firstboot.js';
+import { stdoutLogger, type Logger } from './log.js';
+import { exitCodeFor, formatStatus, overall, readStatus, STATUS_PATH } from './status.js';
+import { openTarget, type Target } from './target.js';
+import { AGENT_COMMIT, AGENT_VERSION } from './version.js';
+
+export const EXIT_USAGE = 64;
+
+const USAGE = `usage: xs-agent <command> [options]
+  firstboot [--root DIR] [--config FILE] [--steps ${STEP_NAMES.join(',')}]
+                 run the first-boot steps not yet done
+  status [--root DIR] [--json]
+                 show the last run; exit 0 ok, 1 failed, 2 degraded
+  --version      print version and build commit
+Paths in --config are on the target (under --root). Default config: ${DEFAULT_CONFIG_PATH}`;
+
+interface Io {
+  out: Logger;
+  err: Logger;
+}
+
+const stdio: Io = { out: stdoutLogger, err: (l) => process.stderr.write(`${l}\n`) };
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === 'version') {
+    io.out(`xs-agent ${AGENT_VERSION} (commit ${AGENT_COMMIT})`);
+    return 0;
+  }
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.out(USAGE);
+    return cmd === undefined ? EXIT_USAGE : 0;
+  }
+  let opts: Map<string, string | true>;
+  try {
+    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps'] : cmd === 'status' ? ['root', 'json'] : []);
+  } catch (e) {
+    io.err(`xs-agent: ${(e as Error).message}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const target = await openTarget(str(opts.get('root')) ?? '/');
+  if (cmd === 'firstboot') return runFirstboot(target, opts, io);
+  if (cmd === 'status') return runStatus(target, opts.has('json'), io);
+  io.err(`xs-agent: unknown command "${cmd}"\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
+async function runFirstboot(target: Target, opts: Map<string, string | true>, io: Io): Promise<number> {
+  const configPath = str(opts.get('config')) ?? DEFAULT_CONFIG_PATH;
+  let only: string[] | undefined;
+  const steps = str(opts.get('steps'));
+  if (steps !== undefined) {
+    only = steps.split(',').filter(Boolean);
+    const bad = only.filter((s) => !STEP_NAMES.includes(s));
+    if (bad.length || only.length === 0) {
+      io.err(`xs-agent: --steps: unknown step ${bad.join(', ') || '(none given)'}; steps are ${STEP_NAMES.join(', ')}`);
+      return EXIT_USAGE;
+    }
+  }
+  let config: AgentConfig;
+  const shown = target.fs.p(configPath);
+  try {
+    config = parseConfig(await target.fs.readText(configPath), shown);
+  } catch (e) {
+    const msg = e instanceof ConfigError ? e.message : `${shown}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    // A bad config is for an operator to fix: exit 2, and nothing is changed.
+    io.err(`xs-agent: config: ${msg}`);
+    return 2;
+  }
+  const doc = await firstboot({ target, config, log: io.out, only });
+  const mine = Object.fromEntries(Object.entries(doc.steps).filter(([n]) => !only || only.includes(n)));
+  const code = exitCodeFor(overall(mine));
+  io.out(`xs-agent: firstboot ${code === 0 ? 'ok' : code === 1 ? 'failed' : 'degraded'}; see ${target.fs.p(STATUS_PATH)}`);
+  return code;
+}
+
+async function runStatus(target: Target, json: boolean, io: Io): Promise<number> {
+  let doc;
+  try {
+    doc = await readStatus(target.fs);
+  } catch (e) {
+    io.err(`xs-agent: ${(e as Error).message}`);
+    return 1;
+  }
+  if (!doc) {
+    // Never having run is not "ok": whatever firstboot should have done is not done.
+    if (json) io.out(JSON.stringify({ result: 'not-run' }));
+    else io.out(`xs-agent: firstboot has not run (no ${target.fs.p(STATUS_PATH)})`);
+    return 1;
+  }
+  doc.result = overall(doc.steps);
+  io.out(json ? JSON.stringify(doc, null, 2) : formatStatus(doc));
+  return exitCodeFor(doc.result);
+}
+
+function parseOptions(args: string[], known: string[]): Map<string, string | true> {
+  const flags = new Set(['json']);
+  const out = new Map<string, string | true>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
+    if (!m || !known.includes(m[1]!)) throw new Error(`unknown option "${a}"`);
+    const name = m[1]!;
+    if (flags.has(name)) {
+      out.set(name, true);
+    } else if (m[2] !== undefined) {
+      out.set(name, m[2]);
+    } else {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`option --${name} needs a value`);
+      out.set(name, v);
+    }
+  }
+  return out;
+}
+
+function str(v: string | true | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}

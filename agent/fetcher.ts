@@ -1,0 +1,73 @@
+// Reading from the library source: a directory on the install media or an http(s) URL.
+// Both can start at an offset, which is what makes an interrupted copy resumable.
+import { createReadStream, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import type { TargetFs } from './fsutil.js';
+import { redactUrl } from './log.js';
+
+export interface Source {
+  /** Human-readable (and secret-free) name for messages. */
+  describe(rel: string): string;
+  readText(rel: string, signal: AbortSignal): Promise<string>;
+  /** Stream from `offset`; `restarted` is true when the source ignored the offset. */
+  open(rel: string, offset: number, signal: AbortSignal): Promise<{ stream: Readable; restarted: boolean }>;
+}
+
+export function isUrl(s: string): boolean {
+  return /^https?:\/\//.test(s);
+}
+
+export function openSource(source: string, fs: TargetFs): Source {
+  return isUrl(source) ? new HttpSource(source) : new DirSource(source, fs);
+}
+
+class DirSource implements Source {
+  constructor(private readonly dir: string, private readonly fs: TargetFs) {}
+  private host(rel: string): string {
+    return rel.startsWith('/') ? this.fs.p(rel) : path.join(this.fs.p(this.dir), rel);
+  }
+  describe(rel: string): string {
+    return rel.startsWith('/') ? rel : path.posix.join(this.dir, rel);
+  }
+  async readText(rel: string): Promise<string> {
+    return fsp.readFile(this.host(rel), 'utf8');
+  }
+  async open(rel: string, offset: number, signal: AbortSignal): Promise<{ stream: Readable; restarted: boolean }> {
+    const p = this.host(rel);
+    await fsp.access(p);
+    return { stream: createReadStream(p, { start: offset, signal }), restarted: false };
+  }
+}
+
+class HttpSource implements Source {
+  private readonly base: string;
+  constructor(base: string) {
+    this.base = base.endsWith('/') ? base : `${base}/`;
+  }
+  private url(rel: string): string {
+    if (isUrl(rel)) return rel;
+    return new URL(rel.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/'), this.base).toString();
+  }
+  describe(rel: string): string {
+    return redactUrl(this.url(rel));
+  }
+  async readText(rel: string, signal: AbortSignal): Promise<string> {
+    const r = await fetch(this.url(rel), { signal });
+    if (!r.ok) throw new Error(`${this.describe(rel)}: HTTP ${r.status}`);
+    return r.text();
+  }
+  async open(rel: string, offset: number, signal: AbortSignal): Promise<{ stream: Readable; restarted: boolean }> {
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const r = await fetch(this.url(rel), { headers, signal });
+    if (offset > 0 && r.status === 416) {
+      // Nothing left past the offset: let the caller verify what it has.
+      await r.body?.cancel();
+      return { stream: Readable.from([]), restarted: false };
+    }
+    if (r.status !== 200 && r.status !== 206) throw new Error(`${this.describe(rel)}: HTTP ${r.status}`);
+    if (!r.body) throw new Error(`${this.describe(rel)}: empty response`);
+    const restarted = offset > 0 && r.status === 200;
+    return { stream: Readable.fromWeb(r.body as import('node:stream/web').ReadableStream), restarted };
+  }
+}

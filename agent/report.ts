@@ -1,0 +1,24 @@
+// POST the status to the install server (`xsbuild serve` shows it in its room view).
+// Best effort and bounded: a school without a link must not wait on it.
+import { redactUrl } from './log.js';
+import type { StatusDoc } from './status.js';
+
+export interface ReportBody {
+  hostname: string;
+  macs: string[];
+  status: StatusDoc;
+}
+
+export async function postStatus(url: string, body: ReportBody, timeoutMs: number): Promise<void> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  }).catch((e: Error) => {
+    const why = e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : ((e.cause as Error | undefined)?.message ?? e.message);
+    throw new Error(`POST ${redactUrl(url)}: ${why}`);
+  });
+  await r.body?.cancel();
+  if (!r.ok) throw new Error(`POST ${redactUrl(url)}: HTTP ${r.status}`);
+}

@@ -1,0 +1,83 @@
+#!/bin/busybox sh
+# xs-installer: the demo base's stand-in for Anaconda's first steps. It proves the boot
+# chain and the kickstart handoff: find inst.ks= (on a labelled volume or over HTTP),
+# report what it read on the console, power off. It installs nothing.
+/bin/busybox mkdir -p /bin /proc /sys /dev /run /tmp /mnt/media
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# Keep kernel chatter from interleaving with our report lines.
+echo 1 > /proc/sys/kernel/printk
+
+fail() {
+	echo "xs-installer: error: $*"
+	sync
+	poweroff -f
+}
+
+while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/xs-installer/modules.order
+
+[ -f /etc/xsbuild/overlay.txt ] && echo "xs-overlay: $(cat /etc/xsbuild/overlay.txt)"
+
+ks=""
+bootif=""
+for a in $(cat /proc/cmdline); do
+	case "$a" in
+	inst.ks=*) ks="${a#inst.ks=}" ;;
+	BOOTIF=*) bootif="${a#BOOTIF=}" ;;
+	esac
+done
+[ -n "$ks" ] || fail "no inst.ks= on the kernel command line"
+
+# hd:LABEL=<label>:/path, label udev-escaped (\x20 for a space).
+fetch_label() {
+	spec="${1#hd:LABEL=}"
+	label="${spec%%:*}"
+	file="${spec#*:}"
+	label="$(printf "$(echo "$label" | sed 's/%/%%/g')")"
+	i=0
+	while [ $i -lt 60 ]; do
+		for dev in /dev/sr* /dev/sd* /dev/vd*; do
+			[ -b "$dev" ] || continue
+			blkid "$dev" 2>/dev/null | grep -qF "LABEL=\"$label\"" || continue
+			if mount -t iso9660 -o ro "$dev" /mnt/media 2>/dev/null; then
+				if [ -f "/mnt/media$file" ]; then
+					cp "/mnt/media$file" /tmp/ks.cfg
+					umount /mnt/media
+					return 0
+				fi
+				umount /mnt/media
+			fi
+		done
+		i=$((i + 1))
+		sleep 0.5
+	done
+	fail "no volume labelled '$label' with $file"
+}
+
+fetch_http() {
+	for nic in /sys/class/net/*; do
+		n="${nic##*/}"
+		[ "$n" = lo ] && continue
+		ip link set "$n" up
+		udhcpc -i "$n" -n -q -t 10 -T 1 -s /etc/xs-installer/udhcpc.sh >/dev/null 2>&1 || continue
+		if wget -q -O /tmp/ks.cfg "$1"; then return 0; fi
+	done
+	fail "could not fetch $1"
+}
+
+case "$ks" in
+hd:LABEL=*) fetch_label "$ks" ;;
+http://*) fetch_http "$ks" ;;
+*) fail "unsupported inst.ks=$ks (use hd:LABEL=... or http://...)" ;;
+esac
+
+sum="$(sha256sum /tmp/ks.cfg | cut -d' ' -f1)"
+host="$(sed -n 's/^network .*--hostname[= ]\([^ ]*\).*/\1/p' /tmp/ks.cfg | head -n1)"
+[ -n "$bootif" ] && echo "xs-installer: bootif=$bootif"
+echo "xs-installer: ks=$ks sha256=$sum host=${host:--}"
+echo "xs-installer: done"
+sync
+poweroff -f

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// xsbuild command line. Exit codes: 0 ok, 1 build failed, 2 bad input (see README).
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { buildSite, validateSite, human } from './pipeline.js';
+import { progressMode, reporter } from './progress.js';
+import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT, EXIT_OK } from './errors.js';
+import { SiteSchema, LayerSchema } from './schema.js';
+import { PROJECT_DIR } from './paths.js';
+
+const HELP = `xsbuild — build installer images for school servers
+
+Usage:
+  xsbuild build <site|site.yaml> [--out DIR] [--release R] [--json]
+  xsbuild validate <site|site.yaml> [--release R] [--json]
+  xsbuild schema [--out DIR]
+  xsbuild diff A B [--json] [--files] [--no-color] [--markdown]
+  xsbuild --help | --version
+
+Examples:
+  xsbuild build rioja                  # out/rioja/rioja-<release>.iso, manifest.json, SHA256SUMS
+  xsbuild build sites/rioja.yaml --release 2026.12 --out /srv/images
+  xsbuild validate paraguay            # schema, layers and kickstart, no ISO
+  xsbuild build rioja --json | jq .    # one JSON event per line
+  xsbuild schema --out schemas         # publish the site and layer JSON Schemas
+
+Environment:
+  SOURCE_DATE_EPOCH   build time (default: the commit time of the project's git tree)
+  CI=true             plain progress lines instead of a live status line
+
+Exit status: 0 ok, 1 build failed, 2 bad input (the message names file:line:col).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP);
+    return cmd ? EXIT_OK : EXIT_BAD_INPUT;
+  }
+  if (cmd === '--version') {
+    const pkg = JSON.parse(await readFile(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`xsbuild ${pkg.version}\n`);
+    return EXIT_OK;
+  }
+  if (cmd === 'diff') {
+    // Loaded on demand: diff pulls in its own readers and renderers.
+    const spec = './diff/command.js';
+    const mod = (await import(spec).catch(() => undefined)) as { runDiff(a: string[]): Promise<number> } | undefined;
+    if (!mod) {
+      process.stderr.write('xsbuild diff is not available in this build\n');
+      return EXIT_BAD_INPUT;
+    }
+    return mod.runDiff(rest);
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { out: { type: 'string' }, release: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  const r = reporter(progressMode(values.json ?? false));
+  try {
+    switch (cmd) {
+      case 'build': {
+        const site = one(positionals, 'build');
+        const res = await buildSite({ site, outDir: values.out, release: values.release, reporter: r });
+        r.result({ ok: true, outDir: res.outDir, iso: res.iso, size: res.manifest.iso?.size, sha256: res.manifest.iso?.sha256, seconds: res.seconds, xorrisoSeconds: res.xorrisoSeconds });
+        if (!values.json) process.stdout.write(`${res.iso}\n`);
+        return EXIT_OK;
+      }
+      case 'validate': {
+        const site = one(positionals, 'validate');
+        const v = await validateSite({ site, release: values.release }, r);
+        r.result({ ok: true, site: v.site.data.site, release: v.site.release, volumeId: v.site.volumeId, layers: v.layers.layers.map((l) => `${l.name}-${l.version}`) });
+        if (!values.json) process.stdout.write(`${v.site.file}: ok (${v.layers.layers.length} layers, kickstart ${human(Buffer.byteLength(v.kickstart))})\n`);
+        return EXIT_OK;
+      }
+      case 'schema': {
+        const dir = path.resolve(values.out ?? path.join(PROJECT_DIR, 'schemas'));
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, 'site.schema.json'), JSON.stringify(SiteSchema, null, 2) + '\n');
+        await writeFile(path.join(dir, 'layer.schema.json'), JSON.stringify(LayerSchema, null, 2) + '\n');
+        process.stdout.write(`${dir}/site.schema.json\n${dir}/layer.schema.json\n`);
+        return EXIT_OK;
+      }
+      default:
+        throw new InputError({ file: 'command line' }, `unknown command "${cmd}"`, 'run xsbuild --help');
+    }
+  } catch (e) {
+    report(e, r);
+    return exitCodeFor(e);
+  }
+}
+
+function one(positionals: string[], cmd: string): string {
+  if (positionals.length !== 1) throw new InputError({ file: 'command line' }, `${cmd} takes exactly one site`, `xsbuild ${cmd} <site|site.yaml>`);
+  return positionals[0];
+}
+
+function report(e: unknown, r: ReturnType<typeof reporter>): void {
+  if (e instanceof InputErrors) for (const x of e.errors) r.error(x.message);
+  else if (e instanceof InputError) r.error(e.message);
+  else if (e instanceof BuildError) r.error(`${e.message}${e.detail ? `\n${e.detail}` : ''}`);
+  else r.error(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

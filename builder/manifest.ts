@@ -1,0 +1,76 @@
+// Stage "manifest": what went into the image, for humans, `xsbuild diff` and the agent.
+import path from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { MANIFEST_VERSION, type Manifest, type ManifestFile, type BootEntry } from './manifest-types.js';
+import { sha256File } from './hash.js';
+import type { LoadedSite } from './site.js';
+import type { ResolvedLayers } from './layers.js';
+import type { BaseTree } from './bases/demo.js';
+import type { PlanFile } from './stage.js';
+import type { BootEntrySpec } from './render.js';
+import { installedVersion } from './tools/debian.js';
+
+/** Debian packages whose programs make the image; their versions go into the manifest. */
+const TOOL_PACKAGES = ['xorriso', 'grub-common', 'grub-efi-amd64-bin', 'mtools', 'dosfstools', 'isolinux', 'syslinux-common'];
+
+export async function toolVersions(): Promise<Record<string, string>> {
+  const out: Record<string, string> = { node: process.version };
+  for (const p of TOOL_PACKAGES) out[p] = await installedVersion(p);
+  return out;
+}
+
+export async function hashPlanFiles(files: PlanFile[], onProgress?: (done: number, total: number) => void): Promise<ManifestFile[]> {
+  const total = files.reduce((s, f) => s + f.size, 0);
+  let done = 0;
+  const out: ManifestFile[] = [];
+  for (const f of files) {
+    out.push({ path: f.isoPath, size: f.size, sha256: await sha256File(f.source) });
+    done += f.size;
+    onProgress?.(done, total);
+  }
+  return out;
+}
+
+export interface ManifestInput {
+  site: LoadedSite;
+  epoch: number;
+  base: BaseTree;
+  layers: ResolvedLayers;
+  kickstartSha256: string;
+  boot: { config: string; entries: BootEntrySpec[] }[];
+  files: ManifestFile[];
+  tools: Record<string, string>;
+}
+
+export function buildManifest(i: ManifestInput): Manifest {
+  const bootEntries: BootEntry[] = i.boot.flatMap((b) =>
+    b.entries.map((e) => ({ config: b.config, label: e.label, kernel: e.kernel, initrd: e.initrd, args: e.args })),
+  );
+  const library = i.site.library.map((l) => {
+    const inside = i.files.filter((f) => f.path.startsWith(`${l.dest}/`));
+    return { dest: l.dest, files: inside.length, bytes: inside.reduce((s, f) => s + f.size, 0) };
+  });
+  return {
+    manifestVersion: MANIFEST_VERSION,
+    site: i.site.data.site,
+    release: i.site.release,
+    sourceDateEpoch: i.epoch,
+    volumeId: i.site.volumeId,
+    base: { kind: i.base.kind, version: i.base.version, sha256: i.base.sha256 },
+    layers: i.layers.layers.map((l) => ({ name: l.name, version: l.version, contentSha256: l.contentSha256 })),
+    kickstart: { path: '/ks.cfg', sha256: i.kickstartSha256 },
+    bootEntries,
+    packages: [...i.layers.packages.map((p) => p.name), ...i.layers.excludePackages.map((p) => `-${p.name}`)],
+    library,
+    files: i.files,
+    tools: i.tools,
+  };
+}
+
+/** SHA256SUMS for every file in dir (GNU coreutils format, sorted). */
+export async function writeSha256Sums(dir: string): Promise<void> {
+  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name !== 'SHA256SUMS').map((e) => e.name).sort();
+  const lines: string[] = [];
+  for (const n of names) lines.push(`${await sha256File(path.join(dir, n))}  ${n}`);
+  await writeFile(path.join(dir, 'SHA256SUMS'), lines.join('\n') + '\n');
+}

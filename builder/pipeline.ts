@@ -1,0 +1,237 @@
+// The build pipeline: load site → resolve layers → render → stage → initrd overlay →
+// master → manifest → verify. Everything is written into a temp dir beside the output
+// and renamed into place only when all stages succeeded.
+import path from 'node:path';
+import { mkdir, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { loadSite, type LoadedSite } from './site.js';
+import { resolveLayers, type ResolvedLayers } from './layers.js';
+import { renderKickstart, renderBootConfigs } from './render.js';
+import { stagePlan, type PlanSource } from './stage.js';
+import { demoBase, type BaseTree } from './bases/demo.js';
+import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from './cpio.js';
+import { fatImage } from './tools/fat.js';
+import { masterIso } from './tools/xorriso.js';
+import { commitTime } from './tools/git.js';
+import { buildManifest, hashPlanFiles, toolVersions, writeSha256Sums } from './manifest.js';
+import { verifyIso, masteredFile } from './verify.js';
+import { takeLock } from './lock.js';
+import { sha256, sha256File } from './hash.js';
+import { InputError } from './errors.js';
+import type { Reporter } from './progress.js';
+import type { Manifest } from './manifest-types.js';
+
+export interface BuildOptions {
+  site: string;
+  outDir?: string;
+  release?: string;
+  root?: string;
+  cacheDir?: string;
+  reporter: Reporter;
+}
+
+export interface BuildResult {
+  outDir: string;
+  iso: string;
+  manifest: Manifest;
+  seconds: number;
+  xorrisoSeconds: number;
+}
+
+export interface Validated {
+  site: LoadedSite;
+  layers: ResolvedLayers;
+  kickstart: string;
+}
+
+/** Schema + layer resolution + kickstart render: everything but mastering. */
+export async function validateSite(opts: Pick<BuildOptions, 'site' | 'release' | 'root'>, r?: Reporter): Promise<Validated> {
+  r?.stage('load site', opts.site);
+  const site = await loadSite(opts.site, { root: opts.root, release: opts.release });
+  r?.stage('resolve layers');
+  const layers = await resolveLayers(site);
+  r?.info(layers.layers.map((l) => `${l.name}-${l.version}`).join(' → '));
+  r?.stage('render kickstart');
+  const kickstart = await renderKickstart({ site, layers, mediaRoot: '/run/install/repo' });
+  for (const m of site.data.machines ?? []) await renderKickstart({ site, layers, machine: m, mediaRoot: '/run/install/repo' });
+  return { site, layers, kickstart };
+}
+
+async function buildEpoch(site: LoadedSite): Promise<number> {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  const epoch = env !== undefined ? Number(env) : await commitTime(site.root);
+  const where = { file: env !== undefined ? 'SOURCE_DATE_EPOCH' : site.file };
+  if (epoch === undefined) throw new InputError(where, 'no build time: the project is not a git checkout and SOURCE_DATE_EPOCH is not set', 'commit the site, or export SOURCE_DATE_EPOCH=<seconds since 1970>');
+  // FAT timestamps start in 1980.
+  if (!Number.isInteger(epoch) || epoch < 315532800) throw new InputError(where, `build time ${env ?? epoch} is not a time after 1980`, 'set SOURCE_DATE_EPOCH to seconds since 1970, at least 315532800');
+  return epoch;
+}
+
+const KERNEL = '/images/pxeboot/vmlinuz';
+const INITRD = '/images/pxeboot/initrd.img';
+const OVERLAY = '/images/xsbuild/overlay.img';
+
+export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
+  const t0 = Date.now();
+  const r = opts.reporter;
+  const { site, layers, kickstart } = await validateSite(opts, r);
+  const epoch = await buildEpoch(site);
+  const name = site.data.site;
+  const outRoot = path.resolve(opts.outDir ?? path.join(site.root, 'out'));
+  const finalDir = path.join(outRoot, name);
+  await mkdir(outRoot, { recursive: true });
+  const lock = await takeLock(path.join(outRoot, `.${name}.lock`), `site ${name}`);
+  const tmp = path.join(outRoot, `.${name}.tmp-${process.pid}`);
+  const cleanup = async () => {
+    await rm(tmp, { recursive: true, force: true });
+    await lock.release();
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    void cleanup().finally(() => process.kill(process.pid, sig));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await rm(tmp, { recursive: true, force: true });
+    const gen = path.join(tmp, 'gen');
+    await mkdir(gen, { recursive: true });
+
+    r.stage('base', 'demo');
+    const base = await demoBase(path.resolve(opts.cacheDir ?? path.join(site.root, '.cache')), (m) => r.info(m));
+    r.info(`${base.kind} ${base.version}`);
+
+    r.stage('render boot configs');
+    const boot = await renderBootConfigs({ site, kernel: KERNEL, initrds: [INITRD, OVERLAY], baseArgs: ['console=ttyS0'] });
+    const genFile = async (rel: string, data: string | Buffer) => {
+      const p = path.join(gen, rel);
+      await mkdir(path.dirname(p), { recursive: true });
+      await writeFile(p, data);
+      return p;
+    };
+    const ksFile = await genFile('ks.cfg', kickstart);
+    const isolinuxCfg = await genFile('isolinux.cfg', boot.isolinuxCfg);
+    const grubCfg = await genFile('grub.cfg', boot.grubCfg);
+
+    r.stage('initrd overlay');
+    const overlay = await genFile('overlay.img', await initrdOverlay(site, epoch));
+
+    r.stage('EFI system partition');
+    // A copy, so that setting its mtime for the FAT image never touches the cache.
+    const efiBin = path.join(gen, 'BOOTX64.EFI');
+    await copyFile(path.join(base.dir, 'EFI/BOOT/BOOTX64.EFI'), efiBin);
+    const efiboot = path.join(gen, 'efiboot.img');
+    await fatImage(efiboot, [{ dest: 'EFI/BOOT/BOOTX64.EFI', source: efiBin }, { dest: 'EFI/BOOT/grub.cfg', source: grubCfg }], epoch, 'XSEFI');
+
+    r.stage('stage');
+    const files = stageSources(base, layers, { ksFile, isolinuxCfg, grubCfg, overlay, efiboot });
+    const dirs: PlanSource[] = site.library.map((l, i) => ({ isoPath: l.dest, source: l.source, origin: `${site.file} library[${i}]` }));
+    const plan = await stagePlan(files, dirs);
+    r.info(`${plan.files.length} files, ${human(plan.files.reduce((s, f) => s + f.size, 0))}`);
+
+    r.stage('manifest', 'hashing files');
+    const hashed = await hashPlanFiles(plan.files, (d, t) => r.percent('hashing', t ? (100 * d) / t : 100));
+    const tools = await toolVersions();
+    const manifest = buildManifest({
+      site, epoch, base, layers, kickstartSha256: sha256(kickstart), tools, files: hashed,
+      boot: [
+        { config: 'isolinux/isolinux.cfg', entries: boot.entries },
+        { config: 'EFI/BOOT/grub.cfg', entries: boot.entries },
+        { config: 'images/efiboot.img:EFI/BOOT/grub.cfg', entries: boot.entries },
+      ],
+    });
+    const inner = JSON.stringify(manifest, null, 2) + '\n';
+    const innerFile = await genFile('manifest.json', inner);
+
+    r.stage('master', 'xorriso');
+    const isoName = `${name}-${site.release}.iso`;
+    const iso = path.join(tmp, isoName);
+    const tx = Date.now();
+    await masterIso({
+      output: iso,
+      volumeId: site.volumeId,
+      epoch,
+      grafts: [...plan.grafts, { isoPath: '/.xsbuild/manifest.json', source: innerFile }],
+      bios: { image: '/isolinux/isolinux.bin', catalog: '/isolinux/boot.cat', hybridMbr: '/usr/lib/ISOLINUX/isohdpfx.bin' },
+      efi: { image: '/images/efiboot.img' },
+      onProgress: (p) => r.percent('xorriso', p),
+    });
+    const xorrisoSeconds = (Date.now() - tx) / 1000;
+
+    r.stage('verify');
+    await verifyIso({ iso, workDir: gen, expect: [{ isoPath: '/ks.cfg', sha256: sha256(kickstart) }, { isoPath: '/.xsbuild/manifest.json', sha256: sha256(inner) }] });
+    const extra: { path: string; size: number; sha256: string }[] = [];
+    for (const p of ['/isolinux/isolinux.bin', '/isolinux/boot.cat', '/.xsbuild/manifest.json']) {
+      extra.push({ path: p, ...(await masteredFile(iso, p, gen)) });
+    }
+    r.stage('checksums');
+    const isoSt = await stat(iso);
+    const outer: Manifest = {
+      ...manifest,
+      files: [...manifest.files.filter((f) => !extra.some((e) => e.path === f.path)), ...extra].sort((a, b) => (a.path < b.path ? -1 : 1)),
+      iso: { name: isoName, size: isoSt.size, sha256: await sha256File(iso) },
+    };
+    await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(outer, null, 2) + '\n');
+    await rm(gen, { recursive: true, force: true });
+    await writeSha256Sums(tmp);
+
+    // Publish: swap the finished directory into place.
+    const old = path.join(outRoot, `.${name}.old-${process.pid}`);
+    const hadOld = await stat(finalDir).then(() => true, () => false);
+    if (hadOld) await rename(finalDir, old);
+    await rename(tmp, finalDir);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+    const seconds = (Date.now() - t0) / 1000;
+    r.stage('done', `${path.relative(process.cwd(), path.join(finalDir, isoName))} (${human(isoSt.size)}) in ${seconds.toFixed(1)}s`);
+    return { outDir: finalDir, iso: path.join(finalDir, isoName), manifest: outer, seconds, xorrisoSeconds };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await lock.release();
+  }
+}
+
+function stageSources(
+  base: BaseTree,
+  layers: ResolvedLayers,
+  gen: { ksFile: string; isolinuxCfg: string; grubCfg: string; overlay: string; efiboot: string },
+): PlanSource[] {
+  const b = (rel: string): PlanSource => ({ isoPath: `/${rel}`, source: path.join(base.dir, rel), origin: `base ${base.kind}` });
+  const g = (isoPath: string, source: string): PlanSource => ({ isoPath, source, origin: 'xsbuild' });
+  return [
+    b('images/pxeboot/vmlinuz'),
+    b('images/pxeboot/initrd.img'),
+    b('isolinux/isolinux.bin'),
+    b('isolinux/ldlinux.c32'),
+    b('EFI/BOOT/BOOTX64.EFI'),
+    b('.treeinfo'),
+    g('/ks.cfg', gen.ksFile),
+    g('/isolinux/isolinux.cfg', gen.isolinuxCfg),
+    g('/EFI/BOOT/grub.cfg', gen.grubCfg),
+    g(OVERLAY, gen.overlay),
+    g('/images/efiboot.img', gen.efiboot),
+    ...layers.mediaFiles.map((f) => ({ isoPath: f.dest, source: f.source, origin: `layer ${f.layer}` })),
+    ...layers.targetFiles.map((f) => ({ isoPath: `/xsbuild/root${f.dest}`, source: f.source, origin: `layer ${f.layer}` })),
+  ];
+}
+
+/** The site's initrd overlay: identity the installer prints, proving the overlay loaded. */
+async function initrdOverlay(site: LoadedSite, epoch: number): Promise<Buffer> {
+  const entries: CpioEntry[] = [
+    { kind: 'file', path: 'etc/xsbuild/overlay.txt', data: Buffer.from(`site=${site.data.site} release=${site.release} volid=${site.volumeId}\n`) },
+  ];
+  return gzipDeterministic(await newcArchive([...parentDirs(entries.map((e) => e.path)), ...entries], epoch));
+}
+
+export function human(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${u[i]}`;
+}
+

@@ -1,0 +1,131 @@
+// Stage "render": Handlebars templates → kickstart and boot loader configs. Templates
+// are data (overlays/, layers/); this module only supplies the context.
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import Handlebars from 'handlebars';
+import { InputError } from './errors.js';
+import type { LoadedSite } from './site.js';
+import type { ResolvedLayers } from './layers.js';
+import type { Machine } from './schema.js';
+import { insideRoot } from './paths.js';
+
+export interface BootEntrySpec {
+  label: string;
+  title: string;
+  kernel: string;
+  initrd: string[];
+  args: string[];
+}
+
+export interface RenderedBoot {
+  isolinuxCfg: string;
+  grubCfg: string;
+  entries: BootEntrySpec[];
+}
+
+const FRAGMENTS = ['commands', 'pre', 'post', 'postNochroot'] as const;
+type Fragment = (typeof FRAGMENTS)[number];
+
+async function compileFile(file: string, display: string): Promise<HandlebarsTemplateDelegate> {
+  const text = await readFile(file, 'utf8');
+  try {
+    const t = Handlebars.compile(text, { noEscape: true, strict: true });
+    return t;
+  } catch (e) {
+    throw templateError(display, e);
+  }
+}
+
+function templateError(file: string, e: unknown): InputError {
+  const msg = (e as Error).message;
+  const m = /line (\d+)/.exec(msg) ?? /on line (\d+)/.exec(msg);
+  return new InputError({ file, line: m ? Number(m[1]) : undefined }, `template error: ${msg.split('\n')[0]}`, 'fix the Handlebars template (variables available: site, release, domain, hostname, machine, kickstart, packages, layers, volumeId)');
+}
+
+function apply(t: HandlebarsTemplateDelegate, ctx: object, display: string): string {
+  try {
+    return t(ctx);
+  } catch (e) {
+    throw templateError(display, e);
+  }
+}
+
+export interface KickstartInput {
+  site: LoadedSite;
+  layers: ResolvedLayers;
+  /** A machine record for a per-machine kickstart; undefined for the site default. */
+  machine?: Machine;
+  /** Where the install media is mounted during install (repo and xsbuild/ files). */
+  mediaRoot: string;
+}
+
+export async function renderKickstart(input: KickstartInput): Promise<string> {
+  const { site, layers, machine } = input;
+  const s = site.data;
+  const hostname = machine ? machine.hostname : 'schoolserver';
+  const ctx = {
+    site: s.site,
+    release: site.release,
+    domain: s.domain,
+    volumeId: site.volumeId,
+    hostname,
+    fqdn: `${hostname}.${s.domain}`,
+    machine: machine ?? null,
+    kickstart: s.kickstart,
+    packages: layers.packages.map((p) => p.name),
+    excludePackages: layers.excludePackages.map((p) => p.name),
+    layers: layers.layers.map((l) => ({ name: l.name, version: l.version })),
+    library: site.library.map((l) => l.dest),
+    updates: s.updates ?? null,
+    mediaRoot: input.mediaRoot,
+    targetFiles: layers.targetFiles.length > 0,
+  };
+  const sections: Record<Fragment, string[]> = { commands: [], pre: [], post: [], postNochroot: [] };
+  for (const l of layers.layers) {
+    for (const f of FRAGMENTS) {
+      const rel = l.layer.kickstart?.[f];
+      if (!rel) continue;
+      const file = await insideRoot(l.dir, rel, l.pos(['kickstart', f]), `kickstart.${f}`);
+      const display = path.relative(process.cwd(), file);
+      const out = apply(await compileFile(file, display), ctx, display).trimEnd();
+      sections[f].push(`# --- layer ${l.name} ${l.version}\n${out}`);
+    }
+  }
+  const ksDir = path.join(site.root, 'overlays', 'kickstart');
+  const partFile = path.join(ksDir, 'partitioning', `${s.kickstart.partitioning}.ks.hbs`);
+  const partitioning = apply(await compileFile(partFile, path.relative(process.cwd(), partFile)), ctx, partFile).trimEnd();
+  const mainFile = path.join(ksDir, 'main.ks.hbs');
+  const main = await compileFile(mainFile, path.relative(process.cwd(), mainFile));
+  return apply(main, { ...ctx, partitioning, sections }, mainFile).replace(/\n{3,}/g, '\n\n');
+}
+
+export interface BootInput {
+  site: LoadedSite;
+  kernel: string;
+  initrds: string[];
+  baseArgs: string[];
+}
+
+export function kernelArgs(site: LoadedSite, baseArgs: string[]): string[] {
+  const v = site.volumeId;
+  return [`inst.stage2=hd:LABEL=${v}`, `inst.ks=hd:LABEL=${v}:/ks.cfg`, ...baseArgs, ...(site.data.boot?.extraArgs ?? [])];
+}
+
+export async function renderBootConfigs(input: BootInput): Promise<RenderedBoot> {
+  const { site } = input;
+  const args = kernelArgs(site, input.baseArgs);
+  const entries: BootEntrySpec[] = [
+    { label: 'install', title: `Install ${site.data.site} ${site.release}`, kernel: input.kernel, initrd: input.initrds, args },
+    { label: 'check', title: `Test this media & install ${site.data.site} ${site.release}`, kernel: input.kernel, initrd: input.initrds, args: [...args, 'rd.live.check'] },
+  ];
+  const timeout = site.data.boot?.timeout ?? 5;
+  const ctx = { volumeId: site.volumeId, timeout, timeoutDs: timeout * 10, entries: entries.map((e) => ({ ...e, argLine: e.args.join(' ') })) };
+  const dir = path.join(site.root, 'overlays', 'boot');
+  const isolinux = await compileFile(path.join(dir, 'isolinux.cfg.hbs'), 'overlays/boot/isolinux.cfg.hbs');
+  const grub = await compileFile(path.join(dir, 'grub.cfg.hbs'), 'overlays/boot/grub.cfg.hbs');
+  return {
+    isolinuxCfg: apply(isolinux, ctx, 'overlays/boot/isolinux.cfg.hbs'),
+    grubCfg: apply(grub, ctx, 'overlays/boot/grub.cfg.hbs'),
+    entries,
+  };
+}

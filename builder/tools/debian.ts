@@ -1,0 +1,53 @@
+// Debian packages: where the demo base's kernel and busybox come from, and how tool
+// versions are recorded in the manifest.
+import path from 'node:path';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { run } from './exec.js';
+import { BuildError } from '../errors.js';
+
+/** The concrete package a meta-package (linux-image-amd64) depends on. */
+export async function resolveMetaPackage(meta: string, prefix: string): Promise<string> {
+  const { stdout } = await run('apt-cache', ['depends', meta]);
+  const m = stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith(`Depends: ${prefix}`));
+  if (!m) throw new BuildError(`cannot resolve ${meta} to a ${prefix}* package`, 'run apt-get update and try again');
+  return m.slice('Depends: '.length).trim();
+}
+
+export async function candidateVersion(pkg: string): Promise<string> {
+  const { stdout } = await run('apt-cache', ['policy', pkg]);
+  const m = /Candidate:\s*(\S+)/.exec(stdout);
+  if (!m || m[1] === '(none)') throw new BuildError(`Debian package ${pkg} is not available`, 'run apt-get update (make deps does) and check your apt sources');
+  return m[1];
+}
+
+/** Download a package's .deb into dir (once); returns its path. */
+export async function downloadDeb(pkg: string, version: string, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const want = `${pkg}_${version.replace(/^\d+:/, '')}_`;
+  const existing = (await readdir(dir)).find((f) => f.startsWith(want) && f.endsWith('.deb'));
+  if (existing) return path.join(dir, existing);
+  const tmp = path.join(dir, `.dl-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp);
+  await run('apt-get', ['download', '-q', `${pkg}=${version}`], { cwd: tmp, timeout: 600_000 });
+  const got = (await readdir(tmp)).find((f) => f.endsWith('.deb'));
+  if (!got) throw new BuildError(`apt-get download ${pkg} produced no .deb`);
+  await rename(path.join(tmp, got), path.join(dir, got));
+  await rm(tmp, { recursive: true, force: true });
+  return path.join(dir, got);
+}
+
+export async function extractDeb(deb: string, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  await run('dpkg-deb', ['-x', deb, dest]);
+}
+
+/** Installed version of a Debian package, or "not installed". */
+export async function installedVersion(pkg: string): Promise<string> {
+  try {
+    const { stdout } = await run('dpkg-query', ['-W', '-f=${Version}', pkg]);
+    return stdout.trim() || 'not installed';
+  } catch {
+    return 'not installed';
+  }
+}

@@ -1,0 +1,75 @@
+// The one place that starts external processes. Every tool wrapper calls `run`, so
+// environment (TZ, locale, SOURCE_DATE_EPOCH) and error reporting are uniform.
+import { execa, type Options } from 'execa';
+import { BuildError } from '../errors.js';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string | Buffer;
+  /** Called with each stdout/stderr line, for progress parsing. */
+  onLine?: (line: string) => void;
+  /** Milliseconds before the process is killed. */
+  timeout?: number;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** A deterministic environment: UTC, C locale, no user rc files. */
+export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    TZ: 'UTC',
+    LC_ALL: 'C',
+    LANG: 'C',
+    ...extra,
+  };
+}
+
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const execOpts: Options = {
+    cwd: opts.cwd,
+    env: baseEnv(opts.env),
+    extendEnv: false,
+    input: opts.input,
+    timeout: opts.timeout,
+    reject: false,
+    stripFinalNewline: true,
+    encoding: 'utf8',
+    all: false,
+  };
+  const child = execa(cmd, args, execOpts);
+  if (opts.onLine) {
+    const onLine = opts.onLine;
+    let buf = '';
+    const feed = (chunk: Buffer | string) => {
+      buf += chunk.toString();
+      const parts = buf.split(/\r?\n|\r/);
+      buf = parts.pop() ?? '';
+      for (const p of parts) if (p) onLine(p);
+    };
+    child.stdout?.on('data', feed);
+    child.stderr?.on('data', feed);
+  }
+  const r = await child;
+  if (r.failed) {
+    const code = (r as { code?: string }).code;
+    if (code === 'ENOENT') {
+      throw new BuildError(`${cmd} is not installed`, `install it with: make deps (or apt-get install the Debian package providing ${cmd})`);
+    }
+    const tail = String(r.stderr ?? '').split('\n').slice(-15).join('\n');
+    const why = r.timedOut ? `timed out after ${opts.timeout} ms` : `exited with ${r.exitCode ?? r.signal}`;
+    throw new BuildError(`${cmd} ${why}`, `command: ${cmd} ${args.join(' ')}\n${tail}`);
+  }
+  return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** Whether a program is on PATH. */
+export async function have(cmd: string): Promise<boolean> {
+  const r = await execa('sh', ['-c', `command -v ${cmd}`], { reject: false, env: baseEnv(), extendEnv: false });
+  return r.exitCode === 0;
+}

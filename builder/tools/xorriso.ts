@@ -1,0 +1,84 @@
+// The one wrapper around xorriso. It masters a hybrid ISO (isolinux for BIOS, an EFI
+// El Torito image that doubles as a GPT partition for USB) from graft points, so large
+// content is mapped from where it lives instead of being copied into a staging tree.
+import { run } from './exec.js';
+
+export interface Graft {
+  /** Absolute path inside the ISO. */
+  isoPath: string;
+  /** File or directory on disk. */
+  source: string;
+}
+
+export interface MasterIsoInput {
+  output: string;
+  volumeId: string;
+  epoch: number;
+  grafts: Graft[];
+  bios: { image: string; catalog: string; hybridMbr: string };
+  efi: { image: string };
+  onProgress?: (percent: number) => void;
+}
+
+/** In mkisofs graft-point syntax "=" and "\" separate and escape: escape them. */
+function escapeGraft(p: string): string {
+  return p.replace(/\\/g, '\\\\').replace(/=/g, '\\=');
+}
+
+export function masterIsoArgs(i: MasterIsoInput): string[] {
+  const strip = (p: string) => p.replace(/^\//, '');
+  return [
+    '-no_rc',
+    '-report_about', 'UPDATE',
+    '-as', 'mkisofs',
+    '-iso-level', '3',
+    '-full-iso9660-filenames',
+    '-joliet', '-joliet-long',
+    '-rational-rock',
+    '-volid', i.volumeId,
+    '-appid', 'XSBUILD',
+    '-publisher', 'XSBUILD',
+    '-preparer', 'XSBUILD',
+    '-eltorito-boot', strip(i.bios.image),
+    '-eltorito-catalog', strip(i.bios.catalog),
+    '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table',
+    '-isohybrid-mbr', i.bios.hybridMbr,
+    '-eltorito-alt-boot',
+    '-e', strip(i.efi.image),
+    '-no-emul-boot',
+    '-isohybrid-gpt-basdat',
+    '-output', i.output,
+    '-graft-points',
+    ...i.grafts.map((g) => `${escapeGraft(g.isoPath)}=${escapeGraft(g.source)}`),
+    '--',
+    // SOURCE_DATE_EPOCH fixes volume dates and UUIDs; the files keep their own mtimes
+    // unless clamped here (atime/ctime then follow mtime, see xorriso(1)).
+    '-alter_date_r', 'b', `=${i.epoch}`, '/', '--',
+  ];
+}
+
+export async function masterIso(i: MasterIsoInput): Promise<void> {
+  await run('xorriso', masterIsoArgs(i), {
+    env: { SOURCE_DATE_EPOCH: String(i.epoch) },
+    onLine: (line) => {
+      const m = /([0-9.]+)% done/.exec(line);
+      if (m && i.onProgress) i.onProgress(Number(m[1]));
+    },
+  });
+}
+
+export async function xorrisoVersion(): Promise<string> {
+  const { stdout } = await run('xorriso', ['-no_rc', '-version']);
+  return stdout.split('\n')[0].trim();
+}
+
+/** El Torito boot entries as xorriso reports them, for verification. */
+export async function reportElTorito(iso: string): Promise<string> {
+  const { stdout } = await run('xorriso', ['-no_rc', '-indev', iso, '-report_el_torito', 'plain', '-report_system_area', 'plain']);
+  return stdout;
+}
+
+/** Extract one file from an ISO. */
+export async function extractFromIso(iso: string, isoPath: string, dest: string): Promise<void> {
+  await run('xorriso', ['-no_rc', '-osirrox', 'on', '-indev', iso, '-extract', isoPath, dest]);
+}
