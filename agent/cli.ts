@@ -11,8 +11,9 @@ import { AGENT_COMMIT, AGENT_VERSION } from './version.js';
 export const EXIT_USAGE = 64;
 
 const USAGE = `usage: xs-agent <command> [options]
-  firstboot [--root DIR] [--config FILE] [--steps ${STEP_NAMES.join(',')}]
-                 run the first-boot steps not yet done
+  firstboot [--root DIR] [--config FILE] [--steps ${STEP_NAMES.join(',')}] [--no-report]
+                 run the first-boot steps not yet done, then POST the status
+                 to report.url (unless --no-report)
   status [--root DIR] [--json]
                  show the last run; exit 0 ok, 1 failed, 2 degraded
   --version      print version and build commit
@@ -37,7 +38,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
   let opts: Map<string, string | true>;
   try {
-    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps'] : cmd === 'status' ? ['root', 'json'] : []);
+    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report'] : cmd === 'status' ? ['root', 'json'] : []);
   } catch (e) {
     io.err(`xs-agent: ${(e as Error).message}\n${USAGE}`);
     return EXIT_USAGE;
@@ -71,7 +72,7 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
     io.err(`xs-agent: config: ${msg}`);
     return 2;
   }
-  const doc = await firstboot({ target, config, log: io.out, only });
+  const doc = await firstboot({ target, config, log: io.out, only, report: !opts.has('no-report') });
   const mine = Object.fromEntries(Object.entries(doc.steps).filter(([n]) => !only || only.includes(n)));
   const code = exitCodeFor(overall(mine));
   io.out(`xs-agent: firstboot ${code === 0 ? 'ok' : code === 1 ? 'failed' : 'degraded'}; see ${target.fs.p(STATUS_PATH)}`);
@@ -98,11 +99,11 @@ async function runStatus(target: Target, json: boolean, io: Io): Promise<number>
 }
 
 function parseOptions(args: string[], known: string[]): Map<string, string | true> {
-  const flags = new Set(['json']);
+  const flags = new Set(['json', 'no-report']);
   const out = new Map<string, string | true>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
+    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(a);
     if (!m || !known.includes(m[1]!)) throw new Error(`unknown option "${a}"`);
     const name = m[1]!;
     if (flags.has(name)) {

@@ -4,7 +4,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type { TargetFs } from './fsutil.js';
-import { redactUrl } from './log.js';
+import { redactUrl, withoutCredentials } from './log.js';
 
 export interface Source {
   /** Human-readable (and secret-free) name for messages. */
@@ -53,13 +53,15 @@ class HttpSource implements Source {
     return redactUrl(this.url(rel));
   }
   async readText(rel: string, signal: AbortSignal): Promise<string> {
-    const r = await fetch(this.url(rel), { signal });
+    const t = withoutCredentials(this.url(rel));
+    const r = await fetch(t.url, { headers: t.headers, signal });
     if (!r.ok) throw new Error(`${this.describe(rel)}: HTTP ${r.status}`);
     return r.text();
   }
   async open(rel: string, offset: number, signal: AbortSignal): Promise<{ stream: Readable; restarted: boolean }> {
-    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const r = await fetch(this.url(rel), { headers, signal });
+    const t = withoutCredentials(this.url(rel));
+    const headers: Record<string, string> = offset > 0 ? { ...t.headers, range: `bytes=${offset}-` } : t.headers;
+    const r = await fetch(t.url, { headers, signal });
     if (offset > 0 && r.status === 416) {
       // Nothing left past the offset: let the caller verify what it has.
       await r.body?.cancel();

@@ -20,3 +20,16 @@ export function redactUrl(s: string): string {
   const query = u.search ? '?***' : '';
   return `${u.protocol}//${auth}${u.host}${u.pathname}${query}`;
 }
+
+/**
+ * fetch() refuses URLs with user info; move it into an Authorization header instead
+ * (the form a deployment may put in report.url or library.source).
+ */
+export function withoutCredentials(s: string): { url: string; headers: Record<string, string> } {
+  const u = new URL(s);
+  if (!u.username && !u.password) return { url: s, headers: {} };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), headers: { authorization: `Basic ${basic}` } };
+}

@@ -1,6 +1,6 @@
 // POST the status to the install server (`xsbuild serve` shows it in its room view).
 // Best effort and bounded: a school without a link must not wait on it.
-import { redactUrl } from './log.js';
+import { redactUrl, withoutCredentials } from './log.js';
 import type { StatusDoc } from './status.js';
 
 export interface ReportBody {
@@ -10,9 +10,10 @@ export interface ReportBody {
 }
 
 export async function postStatus(url: string, body: ReportBody, timeoutMs: number): Promise<void> {
-  const r = await fetch(url, {
+  const target = withoutCredentials(url);
+  const r = await fetch(target.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...target.headers },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   }).catch((e: Error) => {

@@ -55,7 +55,8 @@ async function runLibrary(ctx: StepContext): Promise<StepOutcome> {
       skipped++;
     } else {
       let current = 0;
-      await copyOne(src, f.path, dest, f, ctx, (n) => {
+      // Manifest paths are ISO paths: relative to the source, not to the target's root.
+      await copyOne(src, f.path.slice(1), dest, f, ctx, (n) => {
         current += n;
         doneBytes = finishedBytes + current;
         progress(i);
