@@ -17,7 +17,9 @@ fail() {
 	poweroff -f
 }
 
-while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/xs-installer/modules.order
+while read -r m; do
+	insmod "/lib/modules/$m" 2>/tmp/insmod.err || grep -q 'File exists' /tmp/insmod.err || echo "xs-installer: warning: $m: $(cat /tmp/insmod.err)"
+done < /etc/xs-installer/modules.order
 
 [ -f /etc/xsbuild/overlay.txt ] && echo "xs-overlay: $(cat /etc/xsbuild/overlay.txt)"
 
@@ -31,6 +33,12 @@ for a in $(cat /proc/cmdline); do
 done
 [ -n "$ks" ] || fail "no inst.ks= on the kernel command line"
 
+# The ISO9660 volume id: 32 bytes at offset 40 of the primary volume descriptor
+# (sector 16), padded with spaces.
+volume_id() {
+	dd if="$1" bs=1 skip=32808 count=32 2>/dev/null | sed 's/ *$//'
+}
+
 # hd:LABEL=<label>:/path, label udev-escaped (\x20 for a space).
 fetch_label() {
 	spec="${1#hd:LABEL=}"
@@ -41,7 +49,7 @@ fetch_label() {
 	while [ $i -lt 60 ]; do
 		for dev in /dev/sr* /dev/sd* /dev/vd*; do
 			[ -b "$dev" ] || continue
-			blkid "$dev" 2>/dev/null | grep -qF "LABEL=\"$label\"" || continue
+			[ "$(volume_id "$dev")" = "$label" ] || continue
 			if mount -t iso9660 -o ro "$dev" /mnt/media 2>/dev/null; then
 				if [ -f "/mnt/media$file" ]; then
 					cp "/mnt/media$file" /tmp/ks.cfg
@@ -54,6 +62,7 @@ fetch_label() {
 		i=$((i + 1))
 		sleep 0.5
 	done
+	for dev in /dev/sr* /dev/sd* /dev/vd*; do [ -b "$dev" ] && echo "xs-installer: seen $dev '$(volume_id "$dev")'"; done
 	fail "no volume labelled '$label' with $file"
 }
 
