@@ -49,7 +49,12 @@ export function visibleLength(s: string): number {
  * Align rows into columns. Every cell but the last is padded; `right` lists columns
  * aligned right (sizes). Colour codes do not count towards the width.
  */
-export function columns(rows: string[][], right: number[] = []): string[] {
+export function columns(input: string[][], right: number[] = []): string[] {
+  // Columns empty in every row (e.g. "no files removed anywhere") are dropped, not padded.
+  const n = Math.max(0, ...input.map((r) => r.length));
+  const keep = [...Array(n).keys()].filter((i) => input.some((r) => (r[i] ?? '') !== ''));
+  const rows = input.map((r) => keep.filter((i) => i < r.length).map((i) => r[i]));
+  right = right.map((i) => keep.indexOf(i)).filter((i) => i >= 0);
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(c))));
   return rows.map((r) =>

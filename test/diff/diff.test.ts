@@ -207,7 +207,7 @@ describe('xsbuild diff on two releases of a site', () => {
     assert.deepEqual(r.packagesShipped.added.map((p) => p.nevra), ['htop-3.0-1.noarch']);
     assert.deepEqual(r.packagesShipped.removed.map((p) => p.nevra), ['nano-5.0-1.noarch']);
     assert.equal(r.kickstart.changed, true);
-    assert.equal(r.boot.from, 'mixed');
+    assert.equal(r.boot.from, 'configs', 'both are images: compare what their boot configs say');
     assert.deepEqual(r.boot.changed.map((c) => [c.config, c.argsAdded]), [['isolinux/isolinux.cfg', ['inst.text']]]);
     assert.deepEqual(r.files.renamed.map((f) => [f.from, f.to]), [['/docs/guide.txt', '/docs/manual.txt']]);
     // The bare ISO has no library destinations of its own: B's manifest names them.
