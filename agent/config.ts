@@ -70,14 +70,15 @@ export function parseConfig(text: string, file: string): AgentConfig {
   }
   const v = new Validator(file);
   const obj = v.object(raw, '');
-  v.known(obj, '', ['site', 'release', 'hostname', 'domain', 'roles', 'library', 'report', 'timeouts']);
+  v.known(obj, '', ['site', 'release', 'hostname', 'domain', 'roles', 'library', 'report', 'timeouts', 'updates']);
   const cfg: AgentConfig = {
     site: v.string(obj.site, 'site'),
     release: v.string(obj.release, 'release'),
     roles: [],
     timeouts: { ...DEFAULT_TIMEOUTS },
   };
-  if (obj.hostname !== undefined) {
+  // An empty string means "not set": templates render absent values that way.
+  if (obj.hostname !== undefined && obj.hostname !== '') {
     const h = v.string(obj.hostname, 'hostname').toLowerCase();
     const probe = h.replace(/\{mac:[a-z][a-z0-9]*\}/g, 'a');
     if (!HOST_LABEL.test(probe)) {
@@ -85,7 +86,7 @@ export function parseConfig(text: string, file: string): AgentConfig {
     }
     cfg.hostname = h;
   }
-  if (obj.domain !== undefined) {
+  if (obj.domain !== undefined && obj.domain !== '') {
     const d = v.string(obj.domain, 'domain').toLowerCase();
     if (!DOMAIN.test(d)) throw new ConfigError(file, 'domain', `"${d}" is not a DNS domain (e.g. "rioja.example.org")`);
     cfg.domain = d;
@@ -115,6 +116,13 @@ export function parseConfig(text: string, file: string): AgentConfig {
     const url = v.string(r.url, 'report.url');
     if (!/^https?:\/\//.test(url)) throw new ConfigError(file, 'report.url', 'must be an http:// or https:// URL');
     cfg.report = { url };
+  }
+  if (obj.updates !== undefined) {
+    // Read by the follow-up update service, not by firstboot; checked for shape only.
+    const u = v.object(obj.updates, 'updates');
+    v.known(u, 'updates', ['url', 'publicKey']);
+    if (u.url !== undefined) v.string(u.url, 'updates.url');
+    if (u.publicKey !== undefined) v.string(u.publicKey, 'updates.publicKey');
   }
   if (obj.timeouts !== undefined) {
     const t = v.object(obj.timeouts, 'timeouts');

@@ -70,3 +70,10 @@ test('JSON syntax errors give line and column', () => {
   const m = err('{\n  "site": "rioja",\n  "release": "1",,\n}');
   assert.match(m, /not valid JSON: .* at line 3, column 18/);
 });
+
+test('the agent layer\'s rendering is accepted: empty hostname/domain mean unset, updates is known', () => {
+  const c = parseConfig(JSON.stringify({ ...base, hostname: '', domain: '', updates: { url: 'http://x/u', publicKey: 'k' } }), F);
+  assert.equal(c.hostname, undefined);
+  assert.equal(c.domain, undefined);
+  assert.match(err({ ...base, updates: { uri: 'x' } }), /updates\.uri: unknown field/);
+});

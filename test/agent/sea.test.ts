@@ -1,0 +1,73 @@
+// The built executable: reproducible, self-contained, and working with no node anywhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { buildAgent, type BuildResult } from '../../agent/build.js';
+import { addNic, makeRoot, writeConfig, MAC_A, MAC_B } from './fixtures.js';
+
+let built: BuildResult;
+let dir: string;
+
+test('the build is reproducible: two builds, same bytes', async (t) => {
+  dir = mkdtempSync(path.join(tmpdir(), 'xs-agent-sea-'));
+  t.after(() => {});
+  const a = await buildAgent({ out: path.join(dir, 'a', 'xs-agent') });
+  const b = await buildAgent({ out: path.join(dir, 'b', 'xs-agent') });
+  t.diagnostic(`size ${(a.size / 1048576).toFixed(1)} MiB, build ${(a.ms / 1000).toFixed(1)} s / ${(b.ms / 1000).toFixed(1)} s`);
+  assert.equal(a.sha256, b.sha256);
+  assert.equal(a.size, b.size);
+  // Nothing half-written is left beside the output.
+  assert.deepEqual(spawnSync('ls', ['-A', path.dirname(a.path)], { encoding: 'utf8' }).stdout.trim(), 'xs-agent');
+  built = a;
+});
+
+test('--version prints version and build commit; start-up time', (t) => {
+  const runs: number[] = [];
+  let out = '';
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(built.path, ['--version'], { encoding: 'utf8', env: {} });
+    runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    assert.equal(r.status, 0, r.stderr);
+    out = r.stdout;
+  }
+  assert.equal(out, `xs-agent ${built.version} (commit ${built.commit})\n`);
+  assert.match(built.commit, /^([0-9a-f]{12}|unknown)$/);
+  runs.sort((x, y) => x - y);
+  t.diagnostic(`xs-agent --version: median ${runs[2]!.toFixed(0)} ms`);
+});
+
+test('the binary runs with node hidden (mount namespace, no PATH)', (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root for unshare --mount');
+  const root = makeRoot(t);
+  addNic(root, { name: 'eth0', mac: MAC_B });
+  addNic(root, { name: 'eth1', mac: MAC_A });
+  writeConfig(root, { site: 'rioja', release: '1', hostname: 'xs', roles: [{ name: 'wan', mac: MAC_A }, { name: 'lan', other: true }] });
+  // Every node on the usual paths, plus the one running this test.
+  const hide = new Set<string>([realpathSync(process.execPath)]);
+  for (const d of ['/usr/bin', '/usr/local/bin', '/bin', '/usr/sbin', '/usr/local/sbin', '/sbin']) {
+    for (const n of ['node', 'nodejs']) if (existsSync(path.join(d, n))) hide.add(realpathSync(path.join(d, n)));
+  }
+  const empty = path.join(dir, 'empty');
+  writeFileSync(empty, '', { mode: 0o000 });
+  const script = [
+    'set -e',
+    ...[...hide].map((f) => `mount --bind ${empty} ${f}`),
+    `if env -i /bin/sh -c 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; command -v node || command -v nodejs'; then echo "node is still visible"; exit 99; fi`,
+    `if ${[...hide][0]} --version 2>/dev/null; then echo "node still runs"; exit 98; fi`,
+    `env -i ${built.path} --version`,
+    `env -i ${built.path} firstboot --root ${root}`,
+    `env -i ${built.path} status --root ${root}`,
+  ].join('\n');
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^xs-agent \S+ \(commit \S+\)$/m);
+  assert.match(r.stdout, /xs-agent: firstboot ok/);
+  assert.match(r.stdout, /nics: ok/);
+  assert.match(readFileSync(path.join(root, 'etc/systemd/network/10-xs-wan0.link'), 'utf8'), new RegExp(`PermanentMACAddress=${MAC_A}`));
+  assert.match(readFileSync(path.join(root, 'etc/systemd/network/10-xs-lan0.link'), 'utf8'), new RegExp(`PermanentMACAddress=${MAC_B}`));
+  rmSync(dir, { recursive: true, force: true });
+});
