@@ -1,0 +1,43 @@
+# xsbuild — what CI and engineers run.
+#   make image SITE=rioja   build out/rioja/ (installs what it needs first)
+#   make test               run every test, boot tests included
+SITE ?= rioja
+NODE ?= node
+XSBUILD = $(NODE) dist/builder/cli.js
+
+.PHONY: all image validate test agent deps deps-test schemas bench clean
+
+all: image
+
+# System packages (Debian) and npm dependencies, then compile the TypeScript.
+deps: node_modules/.installed
+	@tools/install-deps.sh .ci/apt-build.txt
+	@npx --no-install tsc -p .
+
+deps-test: deps
+	@tools/install-deps.sh .ci/apt-*.txt
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+image: deps
+	$(XSBUILD) build $(SITE)
+
+validate: deps
+	$(XSBUILD) validate $(SITE)
+
+agent: deps
+	$(NODE) dist/agent/build.js
+
+schemas: deps
+	$(XSBUILD) schema --out schemas
+
+test: deps-test
+	$(NODE) --test --test-concurrency=1 $$(find dist/test -name "*.test.js" | sort)
+
+bench: deps-test
+	$(NODE) dist/bench/build.js
+
+clean:
+	rm -rf dist out
