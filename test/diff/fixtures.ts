@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import type { BootEntry, Manifest, ManifestLayer } from '../../builder/manifest-types.js';
 
@@ -48,12 +49,29 @@ export async function buildRpm(work: string, p: RpmSpec): Promise<string> {
 }
 
 /** Copy RPMs into `<root><repo>/Packages` and run createrepo_c there. */
-export async function makeRepo(root: string, repo: string, rpms: string[], compress: 'gz' | 'zstd' | 'xz' = 'gz'): Promise<void> {
+export async function makeRepo(root: string, repo: string, rpms: string[], compress: 'gz' | 'zstd' | 'xz' | 'bz2' = 'gz'): Promise<void> {
   const dir = join(root, repo);
   await mkdir(join(dir, 'Packages'), { recursive: true });
   for (const r of rpms) await cp(r, join(dir, 'Packages', r.split('/').pop()!));
   await execa('createrepo_c', ['-q', '--no-database', '--revision', String(EPOCH), '--set-timestamp-to-revision',
-    '--general-compress-type', compress, dir], { env: { SOURCE_DATE_EPOCH: String(EPOCH) } });
+    '--general-compress-type', compress === 'zstd' ? 'gz' : compress, dir], { env: { SOURCE_DATE_EPOCH: String(EPOCH) } });
+  if (compress === 'zstd') await primaryToZstd(dir);
+}
+
+/**
+ * Debian's createrepo_c (0.17) cannot write zstd, which newer ones use by default:
+ * recompress primary.xml.gz as .zst and point repomd.xml at it, as they would.
+ */
+async function primaryToZstd(dir: string): Promise<void> {
+  const md = join(dir, 'repodata', 'repomd.xml');
+  const text = await readFile(md, 'utf8');
+  const href = /href="(repodata\/[^"]*-primary\.xml\.gz)"/.exec(text)![1];
+  const xml = gunzipSync(await readFile(join(dir, href)));
+  const zst = href.replace(/\.gz$/, '.zst');
+  const { stdout } = await execa('zstd', ['-q', '-c'], { input: xml, encoding: 'buffer' });
+  await writeFile(join(dir, zst), stdout);
+  await rm(join(dir, href));
+  await writeFile(md, text.replace(href, zst));
 }
 
 export async function writeTree(root: string, files: Record<string, string | Buffer>): Promise<void> {
