@@ -37,9 +37,14 @@ async function compileFile(file: string, display: string): Promise<HandlebarsTem
 }
 
 function templateError(file: string, e: unknown): InputError {
-  const msg = (e as Error).message;
-  const m = /line (\d+)/.exec(msg) ?? /on line (\d+)/.exec(msg);
-  return new InputError({ file, line: m ? Number(m[1]) : undefined }, `template error: ${msg.split('\n')[0]}`, 'fix the Handlebars template (variables available: site, release, domain, hostname, machine, kickstart, packages, layers, volumeId)');
+  const msg = (e as Error).message.split('\n')[0];
+  // Handlebars says "... - 3:14" (runtime) or "Parse error on line 3" (compile).
+  const rt = / - (\d+):(\d+)$/.exec(msg);
+  const ce = /on line (\d+)/.exec(msg);
+  const line = rt ? Number(rt[1]) : ce ? Number(ce[1]) : undefined;
+  const col = rt ? Number(rt[2]) + 1 : undefined;
+  const text = msg.replace(/ in \[object Object\]/, '').replace(/ - \d+:\d+$/, '');
+  return new InputError({ file, line, col }, `template error: ${text}`, 'fix the Handlebars template (variables available: site, release, domain, hostname, machine, kickstart, packages, layers, volumeId)');
 }
 
 function apply(t: HandlebarsTemplateDelegate, ctx: object, display: string): string {

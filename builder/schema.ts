@@ -64,6 +64,7 @@ export const SiteSchema = Type.Object(
         rootPasswordHash: Type.String({
           pattern: '^\\$(6|5|y|2b)\\$[./A-Za-z0-9$=,]{8,}$',
           description: 'crypt(3) hash (openssl passwd -6); never a clear-text password',
+          'x-secret': true,
         }),
         partitioning: Type.Union([Type.Literal('auto'), Type.Literal('xs-standard'), Type.Literal('xs-library-disk')]),
       },

@@ -118,7 +118,8 @@ function explain(errors: ErrorObject[], root: TSchema, pos: LoadedYaml<unknown>[
         break;
       }
       case 'pattern':
-        msg = `value ${JSON.stringify(valueAt(e))} is not valid`;
+        // A value that should have been a hash may be the secret itself: never echo it.
+        msg = (e.parentSchema as Record<string, unknown>)['x-secret'] ? 'value is not valid (not shown: it may be a secret)' : `value ${JSON.stringify(valueAt(e))} is not valid`;
         hint = desc ? `expected ${desc}` : `expected a value matching ${(e.params as { pattern: string }).pattern}`;
         break;
       case 'type':
