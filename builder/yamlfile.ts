@@ -50,7 +50,7 @@ export function parseYaml<S extends TSchema>(text: string, schema: S, file: stri
   }
   const pos = (path: (string | number)[], key = false) => at(nodeOffset(doc, path, key));
   if (!validate(data)) {
-    throw new InputErrors(explain(validate.errors ?? [], schema, pos));
+    throw new InputErrors(explain(validate.errors ?? [], pos));
   }
   return { file, data: data as Static<S>, pos };
 }
@@ -86,7 +86,7 @@ function fieldName(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(top level)';
 }
 
-function explain(errors: ErrorObject[], root: TSchema, pos: LoadedYaml<unknown>['pos']): InputError[] {
+function explain(errors: ErrorObject[], pos: LoadedYaml<unknown>['pos']): InputError[] {
   // Errors inside a union branch are noise when the union itself failed: keep the
   // union's error, and the deepest ones elsewhere.
   const unionPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
@@ -127,7 +127,7 @@ function explain(errors: ErrorObject[], root: TSchema, pos: LoadedYaml<unknown>[
         break;
       case 'anyOf':
         msg = `value is not any of the accepted forms`;
-        hint = desc ? `expected ${desc}` : describeUnion(e.parentSchema);
+        hint = describeUnion(e.parentSchema);
         break;
       case 'uniqueItems':
         msg = 'has duplicate entries';
@@ -137,13 +137,11 @@ function explain(errors: ErrorObject[], root: TSchema, pos: LoadedYaml<unknown>[
         msg = e.message ?? 'is not valid';
         if (desc) hint = `expected ${desc}`;
     }
-    if (e.keyword === 'anyOf' && !hint) hint = describeUnion(e.parentSchema);
     const key = `${where.line}:${where.col}:${msg}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(new InputError(where, msg, hint, fieldName(fpath)));
   }
-  void root;
   return out;
 }
 
