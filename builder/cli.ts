@@ -29,7 +29,8 @@ Environment:
   SOURCE_DATE_EPOCH   build time (default: the commit time of the project's git tree)
   CI=true             plain progress lines instead of a live status line
 
-Exit status: 0 ok, 1 build failed, 2 bad input (the message names file:line:col).
+Exit status: 0 ok, 1 build failed, 2 bad input (the message names file:line:col),
+130 interrupted (the output directory is left as it was).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -105,6 +106,7 @@ function report(e: unknown, r: ReturnType<typeof reporter>): void {
   if (e instanceof InputErrors) for (const x of e.errors) r.error(x.message);
   else if (e instanceof InputError) r.error(e.message);
   else if (e instanceof BuildError) r.error(`${e.message}${e.detail ? `\n${e.detail}` : ''}`);
+  else if (e instanceof Error && e.name === 'Interrupted') r.error(`${e.message}; nothing was written to the output directory`);
   else r.error(`internal error: ${(e as Error)?.stack ?? String(e)}`);
 }
 

@@ -4,6 +4,7 @@
 export const EXIT_OK = 0;
 export const EXIT_BUILD_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_INTERRUPTED = 130;
 
 export interface SourcePosition {
   file: string;
@@ -50,5 +51,6 @@ function formatInputError(where: SourcePosition, problem: string, hint?: string,
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof InputError || err instanceof InputErrors) return EXIT_BAD_INPUT;
+  if (err instanceof Error && err.name === 'Interrupted') return EXIT_INTERRUPTED;
   return EXIT_BUILD_FAILED;
 }

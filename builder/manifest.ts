@@ -9,6 +9,7 @@ import type { BaseTree } from './bases/demo.js';
 import type { PlanFile } from './stage.js';
 import type { BootEntrySpec } from './render.js';
 import { installedVersion } from './tools/debian.js';
+import { checkInterrupted } from './tools/exec.js';
 
 /** Debian packages whose programs make the image; their versions go into the manifest. */
 const TOOL_PACKAGES = ['xorriso', 'grub-common', 'grub-efi-amd64-bin', 'mtools', 'dosfstools', 'isolinux', 'syslinux-common'];
@@ -24,6 +25,7 @@ export async function hashPlanFiles(files: PlanFile[], onProgress?: (done: numbe
   let done = 0;
   const out: ManifestFile[] = [];
   for (const f of files) {
+    checkInterrupted();
     out.push({ path: f.isoPath, size: f.size, sha256: await sha256File(f.source) });
     done += f.size;
     onProgress?.(done, total);

@@ -12,6 +12,7 @@ import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from './cp
 import { fatImage } from './tools/fat.js';
 import { masterIso } from './tools/xorriso.js';
 import { commitTime } from './tools/git.js';
+import { checkInterrupted, interrupt } from './tools/exec.js';
 import { buildManifest, hashPlanFiles, toolVersions, writeSha256Sums } from './manifest.js';
 import { verifyIso, masteredFile } from './verify.js';
 import { takeLock } from './lock.js';
@@ -72,8 +73,7 @@ const OVERLAY = '/images/xsbuild/overlay.img';
 
 export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
-  const r = opts.reporter;
-  const { site, layers, kickstart } = await validateSite(opts, r);
+  const { site, layers, kickstart } = await validateSite(opts, opts.reporter);
   const epoch = await buildEpoch(site);
   const name = site.data.site;
   const outRoot = path.resolve(opts.outDir ?? path.join(site.root, 'out'));
@@ -81,15 +81,17 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
   await mkdir(outRoot, { recursive: true });
   const lock = await takeLock(path.join(outRoot, `.${name}.lock`), `site ${name}`);
   const tmp = path.join(outRoot, `.${name}.tmp-${process.pid}`);
-  const cleanup = async () => {
-    await rm(tmp, { recursive: true, force: true });
-    await lock.release();
+  // A signal stops the tools; the next step throws and the catch below cleans up.
+  const onSignal = (sig: NodeJS.Signals) => interrupt(sig);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const r: Reporter = {
+    ...opts.reporter,
+    stage: (n, d) => {
+      checkInterrupted();
+      opts.reporter.stage(n, d);
+    },
   };
-  const onSignal = (sig: NodeJS.Signals) => {
-    void cleanup().finally(() => process.kill(process.pid, sig));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
     await rm(tmp, { recursive: true, force: true });
     const gen = path.join(tmp, 'gen');
@@ -173,17 +175,18 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     await rm(gen, { recursive: true, force: true });
     await writeSha256Sums(tmp);
 
-    // Publish: swap the finished directory into place.
+    // Publish: swap the finished directory into place (the last point a signal stops us).
+    checkInterrupted();
     const old = path.join(outRoot, `.${name}.old-${process.pid}`);
     const hadOld = await stat(finalDir).then(() => true, () => false);
     if (hadOld) await rename(finalDir, old);
     await rename(tmp, finalDir);
     if (hadOld) await rm(old, { recursive: true, force: true });
     const seconds = (Date.now() - t0) / 1000;
-    r.stage('done', `${path.relative(process.cwd(), path.join(finalDir, isoName))} (${human(isoSt.size)}) in ${seconds.toFixed(1)}s`);
+    opts.reporter.stage('done', `${path.relative(process.cwd(), path.join(finalDir, isoName))} (${human(isoSt.size)}) in ${seconds.toFixed(1)}s`);
     return { outDir: finalDir, iso: path.join(finalDir, isoName), manifest: outer, seconds, xorrisoSeconds };
   } catch (e) {
-    await cleanup();
+    await rm(tmp, { recursive: true, force: true });
     throw e;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -49,57 +49,66 @@ export async function demoBase(cacheDir: string, log: (msg: string) => void): Pr
   log(`building the demo base (${kernelPkg} ${versions[kernelPkg]}, busybox ${versions['busybox-static']})`);
   const work = `${dir}.tmp-${process.pid}`;
   await rm(work, { recursive: true, force: true });
-  const tree = path.join(work, 'tree');
-  const debs = path.join(cacheDir, 'debs');
-  const kdeb = await downloadDeb(kernelPkg, versions[kernelPkg], debs);
-  const bdeb = await downloadDeb('busybox-static', versions['busybox-static'], debs);
-  await extractDeb(kdeb, path.join(work, 'kernel'));
-  await extractDeb(bdeb, path.join(work, 'busybox'));
+  try {
+    return await buildTree();
+  } catch (e) {
+    await rm(work, { recursive: true, force: true });
+    throw e;
+  }
 
-  await mkdir(path.join(tree, 'images', 'pxeboot'), { recursive: true });
-  const bootDir = path.join(work, 'kernel', 'boot');
-  const vmlinuz = (await readdir(bootDir)).find((f) => f.startsWith('vmlinuz-'));
-  if (!vmlinuz) throw new BuildError(`${kernelPkg} has no vmlinuz`);
-  await copyFile(path.join(bootDir, vmlinuz), path.join(tree, 'images', 'pxeboot', 'vmlinuz'));
+  async function buildTree(): Promise<BaseTree> {
+    const tree = path.join(work, 'tree');
+    const debs = path.join(cacheDir, 'debs');
+    const kdeb = await downloadDeb(kernelPkg, versions[kernelPkg], debs);
+    const bdeb = await downloadDeb('busybox-static', versions['busybox-static'], debs);
+    await extractDeb(kdeb, path.join(work, 'kernel'));
+    await extractDeb(bdeb, path.join(work, 'busybox'));
 
-  const kver = vmlinuz.slice('vmlinuz-'.length);
-  const modRoot = path.join(work, 'kernel', 'lib', 'modules', kver);
-  const initrd = await installerInitrd(modRoot, path.join(work, 'busybox', 'bin', 'busybox'), srcDir);
-  await writeFile(path.join(tree, 'images', 'pxeboot', 'initrd.img'), initrd);
+    await mkdir(path.join(tree, 'images', 'pxeboot'), { recursive: true });
+    const bootDir = path.join(work, 'kernel', 'boot');
+    const vmlinuz = (await readdir(bootDir)).find((f) => f.startsWith('vmlinuz-'));
+    if (!vmlinuz) throw new BuildError(`${kernelPkg} has no vmlinuz`);
+    await copyFile(path.join(bootDir, vmlinuz), path.join(tree, 'images', 'pxeboot', 'vmlinuz'));
 
-  await mkdir(path.join(tree, 'isolinux'), { recursive: true });
-  await copyFile(SYSLINUX.isolinux, path.join(tree, 'isolinux', 'isolinux.bin'));
-  await copyFile(SYSLINUX.ldlinux, path.join(tree, 'isolinux', 'ldlinux.c32'));
-  await mkdir(path.join(tree, 'EFI', 'BOOT'), { recursive: true });
-  await grubEfiImage(path.join(tree, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+    const kver = vmlinuz.slice('vmlinuz-'.length);
+    const modRoot = path.join(work, 'kernel', 'lib', 'modules', kver);
+    const initrd = await installerInitrd(modRoot, path.join(work, 'busybox', 'bin', 'busybox'), srcDir);
+    await writeFile(path.join(tree, 'images', 'pxeboot', 'initrd.img'), initrd);
 
-  const version = `debian-${versions[kernelPkg]}+busybox-${versions['busybox-static']}`;
-  await writeFile(
-    path.join(tree, '.treeinfo'),
-    [
-      '[header]', 'type = productmd.treeinfo', 'version = 1.2', '',
-      '[release]', 'name = xsbuild demo base', 'short = XSDEMO', `version = ${version}`, '',
-      '[tree]', 'arch = x86_64', 'platforms = x86_64,xen', 'variants = ', '',
-      '[images-x86_64]', 'kernel = images/pxeboot/vmlinuz', 'initrd = images/pxeboot/initrd.img', 'efiboot.img = images/efiboot.img', '',
-      '[stage2]', 'mainimage = images/pxeboot/initrd.img', '',
-    ].join('\n'),
-  );
-  const base: BaseTree = {
-    kind: 'demo',
-    version,
-    sha256: await hashTree(tree),
-    dir: path.join(dir, 'tree'),
-    kernel: 'images/pxeboot/vmlinuz',
-    initrd: 'images/pxeboot/initrd.img',
-    packages: versions,
-  };
-  await writeFile(path.join(work, 'base.json'), JSON.stringify(base, null, 2));
-  await rm(path.join(work, 'kernel'), { recursive: true, force: true });
-  await rm(path.join(work, 'busybox'), { recursive: true, force: true });
-  await mkdir(path.dirname(dir), { recursive: true });
-  await rm(dir, { recursive: true, force: true });
-  await rename(work, dir);
-  return base;
+    await mkdir(path.join(tree, 'isolinux'), { recursive: true });
+    await copyFile(SYSLINUX.isolinux, path.join(tree, 'isolinux', 'isolinux.bin'));
+    await copyFile(SYSLINUX.ldlinux, path.join(tree, 'isolinux', 'ldlinux.c32'));
+    await mkdir(path.join(tree, 'EFI', 'BOOT'), { recursive: true });
+    await grubEfiImage(path.join(tree, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+
+    const version = `debian-${versions[kernelPkg]}+busybox-${versions['busybox-static']}`;
+    await writeFile(
+      path.join(tree, '.treeinfo'),
+      [
+        '[header]', 'type = productmd.treeinfo', 'version = 1.2', '',
+        '[release]', 'name = xsbuild demo base', 'short = XSDEMO', `version = ${version}`, '',
+        '[tree]', 'arch = x86_64', 'platforms = x86_64,xen', 'variants = ', '',
+        '[images-x86_64]', 'kernel = images/pxeboot/vmlinuz', 'initrd = images/pxeboot/initrd.img', 'efiboot.img = images/efiboot.img', '',
+        '[stage2]', 'mainimage = images/pxeboot/initrd.img', '',
+      ].join('\n'),
+    );
+    const base: BaseTree = {
+      kind: 'demo',
+      version,
+      sha256: await hashTree(tree),
+      dir: path.join(dir, 'tree'),
+      kernel: 'images/pxeboot/vmlinuz',
+      initrd: 'images/pxeboot/initrd.img',
+      packages: versions,
+    };
+    await writeFile(path.join(work, 'base.json'), JSON.stringify(base, null, 2));
+    await rm(path.join(work, 'kernel'), { recursive: true, force: true });
+    await rm(path.join(work, 'busybox'), { recursive: true, force: true });
+    await mkdir(path.dirname(dir), { recursive: true });
+    await rm(dir, { recursive: true, force: true });
+    await rename(work, dir);
+    return base;
+  }
 }
 
 async function installerInitrd(modRoot: string, busybox: string, srcDir: string): Promise<Buffer> {

@@ -3,6 +3,26 @@
 import { execa, type Options } from 'execa';
 import { BuildError } from '../errors.js';
 
+// Ctrl-C / SIGTERM: stop running tools at once; the pipeline then notices at its next
+// step and cleans up (see interrupted()).
+const stopAll = new AbortController();
+
+export class Interrupted extends Error {
+  constructor(readonly signal: string) {
+    super(`interrupted by ${signal}`);
+    this.name = 'Interrupted';
+  }
+}
+
+export function interrupt(signal: string): void {
+  if (!stopAll.signal.aborted) stopAll.abort(new Interrupted(signal));
+}
+
+/** Throws if the build was interrupted; called between steps. */
+export function checkInterrupted(): void {
+  if (stopAll.signal.aborted) throw stopAll.signal.reason;
+}
+
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
@@ -41,6 +61,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     stripFinalNewline: true,
     encoding: 'utf8',
     all: false,
+    cancelSignal: stopAll.signal,
   };
   const child = execa(cmd, args, execOpts);
   if (opts.onLine) {
@@ -56,6 +77,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     child.stderr?.on('data', feed);
   }
   const r = await child;
+  checkInterrupted();
   if (r.failed) {
     const code = (r as { code?: string }).code;
     if (code === 'ENOENT') {

@@ -24,8 +24,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; umask?: string } = {}): Promise<CliResult> {
-  const env = { ...process.env, CI: 'true', SOURCE_DATE_EPOCH: '1790000000', ...opts.env };
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  umask?: string;
+  /** Take the build time from git, as a user's build does (no SOURCE_DATE_EPOCH). */
+  gitEpoch?: boolean;
+  /** Called with the child once started (to signal it). */
+  started?: (child: ReturnType<typeof spawn>) => void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, CI: 'true', SOURCE_DATE_EPOCH: '1790000000', ...opts.env };
+  if (opts.gitEpoch) delete env.SOURCE_DATE_EPOCH;
   const cmd = opts.umask ? 'sh' : process.execPath;
   const argv = opts.umask ? ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, CLI, ...args] : [CLI, ...args];
   return new Promise((resolve) => {
@@ -34,6 +45,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+    opts.started?.(child);
   });
 }

@@ -1,0 +1,102 @@
+// Whole builds through the CLI: reproducible across clean clones, one build per site
+// at a time, and an interrupted build leaves out/ exactly as it was.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PROJECT_DIR } from '../../builder/paths.js';
+import { runCli } from '../helpers/project.js';
+import { extractFromIso } from '../../builder/tools/xorriso.js';
+import type { Manifest } from '../../builder/manifest-types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('two clean clones, different umasks and times, give byte-identical ISOs and manifests', async () => {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'xsbuild-repro-'));
+  try {
+    const outs: string[] = [];
+    for (const [i, umask] of ['022', '077'].entries()) {
+      const clone = path.join(tmp, `clone${i}`);
+      execFileSync('git', ['clone', '-q', PROJECT_DIR, clone]);
+      const out = path.join(tmp, `out${i}`);
+      const r = await runCli(['build', 'rioja', '--out', out], { cwd: clone, umask, gitEpoch: true });
+      assert.equal(r.code, 0, r.stderr);
+      outs.push(path.join(out, 'rioja'));
+      if (i === 0) await sleep(1100);
+    }
+    const [a, b] = outs;
+    const names = (await readdir(a)).sort();
+    assert.deepEqual(names, (await readdir(b)).sort());
+    assert.deepEqual(names, ['SHA256SUMS', 'manifest.json', 'rioja-2026.11.iso']);
+    for (const n of names) {
+      const [x, y] = [await readFile(path.join(a, n)), await readFile(path.join(b, n))];
+      assert.ok(x.equals(y), `${n} differs between the two builds`);
+    }
+    // The published checksums hold, and the manifest's epoch is the commit time.
+    execFileSync('sha256sum', ['--check', '--quiet', 'SHA256SUMS'], { cwd: a });
+    const m = JSON.parse(await readFile(path.join(a, 'manifest.json'), 'utf8')) as Manifest;
+    const commit = Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: PROJECT_DIR }).toString().trim());
+    assert.equal(m.sourceDateEpoch, commit);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test('manifest: on the ISO and beside it, every file hashed, tools recorded', async () => {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'xsbuild-manifest-'));
+  try {
+    const r = await runCli(['build', 'paraguay', '--out', tmp]);
+    assert.equal(r.code, 0, r.stderr);
+    const dir = path.join(tmp, 'paraguay');
+    const outer = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    await extractFromIso(path.join(dir, outer.iso!.name), '/.xsbuild/manifest.json', path.join(tmp, 'inner.json'));
+    const inner = JSON.parse(await readFile(path.join(tmp, 'inner.json'), 'utf8')) as Manifest;
+    assert.equal(inner.iso, undefined);
+    assert.deepEqual({ ...outer, iso: undefined, files: undefined }, { ...inner, iso: undefined, files: undefined });
+    assert.equal(outer.iso!.size, (await stat(path.join(dir, outer.iso!.name))).size);
+    const paths = outer.files.map((f) => f.path);
+    for (const p of ['/ks.cfg', '/images/pxeboot/vmlinuz', '/images/efiboot.img', '/isolinux/isolinux.bin', '/isolinux/boot.cat', '/.xsbuild/manifest.json', '/library/guarani/guarani.txt', '/xsbuild/root/etc/motd']) {
+      assert.ok(paths.includes(p), `${p} missing from manifest files`);
+    }
+    assert.ok(!paths.includes('/library/comun') && paths.includes('/library/comun/matematica/tablas.txt'));
+    assert.deepEqual(outer.layers.map((l) => l.name), ['xs-core', 'xs-agent', 'content-library']);
+    assert.deepEqual(outer.library, [
+      { dest: '/library/comun', files: 2, bytes: (await stat(path.join(PROJECT_DIR, 'overlays/library/common/index.html'))).size + 35 },
+      { dest: '/library/guarani', files: 1, bytes: (await stat(path.join(PROJECT_DIR, 'overlays/library/paraguay/guarani.txt'))).size },
+    ]);
+    assert.equal(outer.bootEntries.length, 6);
+    for (const e of outer.bootEntries) assert.ok(e.args.includes('inst.ks=hd:LABEL=XS-PARAGUAY-2026_2:/ks.cfg') && e.args.includes('nomodeset'));
+    assert.match(outer.tools.xorriso, /^\d/);
+    assert.equal(outer.base.kind, 'demo');
+    // Library content is mapped, not copied: the ISO holds the same bytes.
+    await extractFromIso(path.join(dir, outer.iso!.name), '/library/guarani/guarani.txt', path.join(tmp, 'g.txt'));
+    assert.deepEqual(await readFile(path.join(tmp, 'g.txt')), await readFile(path.join(PROJECT_DIR, 'overlays/library/paraguay/guarani.txt')));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a second concurrent build of the same site is refused; Ctrl-C leaves out/ as it was', async () => {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'xsbuild-lock-'));
+  try {
+    await mkdir(path.join(tmp, 'rioja'));
+    await writeFile(path.join(tmp, 'rioja', 'previous.iso'), 'the last good release\n');
+    let first: import('node:child_process').ChildProcess | undefined;
+    const running = runCli(['build', 'rioja', '--out', tmp], { started: (c) => (first = c) });
+    // Wait for the first build to hold the lock.
+    for (let i = 0; i < 100 && !(await stat(path.join(tmp, '.rioja.lock')).catch(() => undefined)); i++) await sleep(50);
+    const second = await runCli(['build', 'rioja', '--out', tmp]);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, /another build of site rioja is running \(pid \d+\)/);
+    first!.kill('SIGINT');
+    const r = await running;
+    assert.equal(r.code, 130, `the interrupted build: ${r.stderr}`);
+    assert.match(r.stderr, /interrupted by SIGINT; nothing was written/);
+    assert.deepEqual(await readdir(tmp), ['rioja'], 'temp dir or lock left behind');
+    assert.deepEqual(await readdir(path.join(tmp, 'rioja')), ['previous.iso']);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
