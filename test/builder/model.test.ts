@@ -68,3 +68,12 @@ test('volume id is derived from site and release, upper-case ISO9660 characters'
     await removeProject(dir);
   }
 });
+
+test('the published JSON Schemas are current (run `make schemas` after changing builder/schema.ts)', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { PROJECT_DIR } = await import('../../builder/paths.js');
+  for (const [name, schema] of [['site', SiteSchema], ['layer', LayerSchema]] as const) {
+    const published = JSON.parse(await readFile(path.join(PROJECT_DIR, 'schemas', `${name}.schema.json`), 'utf8'));
+    assert.deepEqual(published, JSON.parse(JSON.stringify(schema)), `schemas/${name}.schema.json is stale`);
+  }
+});
