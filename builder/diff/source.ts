@@ -107,6 +107,13 @@ export async function openSource(input: string, scan: boolean): Promise<OpenedSo
     const bytes = await image.readFile(MANIFEST_ON_ISO);
     if (bytes) manifest = parseManifest(bytes.toString('utf8'), `${input}:${MANIFEST_ON_ISO}`);
   }
+  if (kind !== 'iso' && image) {
+    // out/<site>/manifest.json records files as mastered (boot catalog, patched boot
+    // loader), the copy inside the ISO as staged. Prefer the ISO's own, so an out/
+    // directory and an ISO of the same build compare equal.
+    const inner = await image.readFile(MANIFEST_ON_ISO);
+    if (inner) manifest = parseManifest(inner.toString('utf8'), `${image.file}:${MANIFEST_ON_ISO}`);
+  }
   let toScan: IsoEntry[] | null = null;
   if (scan || !manifest) {
     if (!image) {
