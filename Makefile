@@ -37,7 +37,7 @@ test: deps-test
 	$(NODE) --test --test-concurrency=1 $$(find dist/test -name "*.test.js" | sort)
 
 bench: deps-test
-	$(NODE) dist/bench/build.js
+	$(NODE) dist/bench/build.js $(SITE)
 
 clean:
 	rm -rf dist out

@@ -8,16 +8,14 @@ import type { ResolvedLayers } from './layers.js';
 import type { BaseTree } from './bases/demo.js';
 import type { PlanFile } from './stage.js';
 import type { BootEntrySpec } from './render.js';
-import { installedVersion } from './tools/debian.js';
+import { installedVersions } from './tools/debian.js';
 import { checkInterrupted } from './tools/exec.js';
 
 /** Debian packages whose programs make the image; their versions go into the manifest. */
 const TOOL_PACKAGES = ['xorriso', 'grub-common', 'grub-efi-amd64-bin', 'mtools', 'dosfstools', 'isolinux', 'syslinux-common'];
 
 export async function toolVersions(): Promise<Record<string, string>> {
-  const out: Record<string, string> = { node: process.version };
-  for (const p of TOOL_PACKAGES) out[p] = await installedVersion(p);
-  return out;
+  return { node: process.version, ...(await installedVersions(TOOL_PACKAGES)) };
 }
 
 export async function hashPlanFiles(files: PlanFile[], onProgress?: (done: number, total: number) => void): Promise<ManifestFile[]> {

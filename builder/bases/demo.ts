@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { candidateVersion, downloadDeb, extractDeb, resolveMetaPackage, installedVersion } from '../tools/debian.js';
+import { candidateVersions, downloadDeb, extractDeb, resolveMetaPackage, installedVersions } from '../tools/debian.js';
 import { grubEfiImage } from '../tools/grub.js';
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from '../cpio.js';
 import { hashTree } from '../layers.js';
@@ -30,11 +30,8 @@ const SOURCE_FILES = ['init.sh', 'udhcpc.sh'];
 export async function demoBase(cacheDir: string, log: (msg: string) => void): Promise<BaseTree> {
   const kernelPkg = await resolveMetaPackage('linux-image-amd64', 'linux-image-');
   const versions: Record<string, string> = {
-    [kernelPkg]: await candidateVersion(kernelPkg),
-    'busybox-static': await candidateVersion('busybox-static'),
-    'grub-efi-amd64-bin': await installedVersion('grub-efi-amd64-bin'),
-    isolinux: await installedVersion('isolinux'),
-    'syslinux-common': await installedVersion('syslinux-common'),
+    ...(await candidateVersions([kernelPkg, 'busybox-static'])),
+    ...(await installedVersions(['grub-efi-amd64-bin', 'isolinux', 'syslinux-common'])),
   };
   const srcDir = path.join(PROJECT_DIR, 'builder', 'bases', 'demo');
   const key = createHash('sha256');

@@ -13,11 +13,19 @@ export async function resolveMetaPackage(meta: string, prefix: string): Promise<
   return m.slice('Depends: '.length).trim();
 }
 
-export async function candidateVersion(pkg: string): Promise<string> {
-  const { stdout } = await run('apt-cache', ['policy', pkg]);
-  const m = /Candidate:\s*(\S+)/.exec(stdout);
-  if (!m || m[1] === '(none)') throw new BuildError(`Debian package ${pkg} is not available`, 'run apt-get update (make deps does) and check your apt sources');
-  return m[1];
+/** The versions apt would download, in one query. */
+export async function candidateVersions(pkgs: string[]): Promise<Record<string, string>> {
+  const { stdout } = await run('apt-cache', ['policy', ...pkgs]);
+  const out: Record<string, string> = {};
+  for (const block of stdout.split(/^(?=\S)/m)) {
+    const name = /^(\S+):/.exec(block)?.[1];
+    const cand = /Candidate:\s*(\S+)/.exec(block)?.[1];
+    if (name && cand && cand !== '(none)') out[name] = cand;
+  }
+  for (const p of pkgs) {
+    if (!out[p]) throw new BuildError(`Debian package ${p} is not available`, 'run apt-get update (make deps does) and check your apt sources');
+  }
+  return out;
 }
 
 /** Download a package's .deb into dir (once); returns its path. */
@@ -42,12 +50,14 @@ export async function extractDeb(deb: string, dest: string): Promise<void> {
   await run('dpkg-deb', ['-x', deb, dest]);
 }
 
-/** Installed version of a Debian package, or "not installed". */
-export async function installedVersion(pkg: string): Promise<string> {
-  try {
-    const { stdout } = await run('dpkg-query', ['-W', '-f=${Version}', pkg]);
-    return stdout.trim() || 'not installed';
-  } catch {
-    return 'not installed';
+/** Installed versions of Debian packages ("not installed" for missing ones), in one query. */
+export async function installedVersions(pkgs: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = Object.fromEntries(pkgs.map((p) => [p, 'not installed']));
+  // dpkg-query exits 1 when any package is unknown but still lists the others.
+  const { stdout } = await run('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status} ${Version}\n', ...pkgs], { allowFailure: true });
+  for (const line of stdout.split('\n')) {
+    const [name, status, version] = line.trim().split(' ');
+    if (name in out && status === 'installed' && version) out[name] = version;
   }
+  return out;
 }

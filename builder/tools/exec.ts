@@ -31,6 +31,8 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Milliseconds before the process is killed. */
   timeout?: number;
+  /** Return output even when the exit status is not 0 (tools that exit 1 for "some"). */
+  allowFailure?: boolean;
 }
 
 export interface RunResult {
@@ -78,7 +80,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   }
   const r = await child;
   checkInterrupted();
-  if (r.failed) {
+  if (r.failed && !(opts.allowFailure && r.exitCode !== undefined)) {
     const code = (r as { code?: string }).code;
     if (code === 'ENOENT') {
       throw new BuildError(`${cmd} is not installed`, `install it with: make deps (or apt-get install the Debian package providing ${cmd})`);
