@@ -15,7 +15,7 @@ Usage:
   xsbuild build <site|site.yaml> [--out DIR] [--release R] [--json]
   xsbuild validate <site|site.yaml> [--release R] [--json]
   xsbuild schema [--out DIR]
-  xsbuild diff A B [--json] [--files] [--no-color] [--markdown]
+  xsbuild diff A B [--json|--markdown] [--files] [--no-color] [--scan] [--quiet]
   xsbuild --help | --version
 
 Examples:
@@ -24,6 +24,7 @@ Examples:
   xsbuild validate paraguay            # schema, layers and kickstart, no ISO
   xsbuild build rioja --json | jq .    # one JSON event per line
   xsbuild schema --out schemas         # publish the site and layer JSON Schemas
+  xsbuild diff out/rioja old/rioja-2026.10.iso   # what changed since the last release
 
 Environment:
   SOURCE_DATE_EPOCH   build time (default: the commit time of the project's git tree)
@@ -46,13 +47,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'diff') {
     // Loaded on demand: diff pulls in its own readers and renderers.
-    const spec = './diff/command.js';
-    const mod = (await import(spec).catch(() => undefined)) as { runDiff(a: string[]): Promise<number> } | undefined;
-    if (!mod) {
-      process.stderr.write('xsbuild diff is not available in this build\n');
-      return EXIT_BAD_INPUT;
-    }
-    return mod.runDiff(rest);
+    const { runDiff } = await import('./diff/command.js');
+    return runDiff(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

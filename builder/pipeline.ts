@@ -70,6 +70,8 @@ async function buildEpoch(site: LoadedSite): Promise<number> {
 const KERNEL = '/images/pxeboot/vmlinuz';
 const INITRD = '/images/pxeboot/initrd.img';
 const OVERLAY = '/images/xsbuild/overlay.img';
+/** Files whose bytes on the ISO come from mastering itself. */
+const MASTERED = ['/isolinux/isolinux.bin', '/isolinux/boot.cat'];
 
 export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
@@ -130,7 +132,12 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     r.info(`${plan.files.length} files, ${human(plan.files.reduce((s, f) => s + f.size, 0))}`);
 
     r.stage('manifest', 'hashing files');
-    const hashed = await hashPlanFiles(plan.files, (d, t) => r.percent('hashing', t ? (100 * d) / t : 100));
+    // isolinux.bin is patched by mastering (boot-info-table): its bytes on the ISO are
+    // only known afterwards, so it joins the outer manifest only.
+    const hashed = await hashPlanFiles(
+      plan.files.filter((f) => !MASTERED.includes(f.isoPath)),
+      (d, t) => r.percent('hashing', t ? (100 * d) / t : 100),
+    );
     const tools = await toolVersions();
     const manifest = buildManifest({
       site, epoch, base, layers, kickstartSha256: sha256(kickstart), tools, files: hashed,
@@ -161,14 +168,14 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     r.stage('verify');
     await verifyIso({ iso, workDir: gen, expect: [{ isoPath: '/ks.cfg', sha256: sha256(kickstart) }, { isoPath: '/.xsbuild/manifest.json', sha256: sha256(inner) }] });
     const extra: { path: string; size: number; sha256: string }[] = [];
-    for (const p of ['/isolinux/isolinux.bin', '/isolinux/boot.cat', '/.xsbuild/manifest.json']) {
+    for (const p of [...MASTERED, '/.xsbuild/manifest.json']) {
       extra.push({ path: p, ...(await masteredFile(iso, p, gen)) });
     }
     r.stage('checksums');
     const isoSt = await stat(iso);
     const outer: Manifest = {
       ...manifest,
-      files: [...manifest.files.filter((f) => !extra.some((e) => e.path === f.path)), ...extra].sort((a, b) => (a.path < b.path ? -1 : 1)),
+      files: [...manifest.files, ...extra].sort((a, b) => (a.path < b.path ? -1 : 1)),
       iso: { name: isoName, size: isoSt.size, sha256: await sha256File(iso) },
     };
     await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(outer, null, 2) + '\n');
