@@ -20,6 +20,9 @@ const TOTAL_MS = 6 * 60_000;
 const GUEST_REPORT = `#!/bin/sh
 # Print what the test checks to the serial console, then power off.
 udevadm settle --timeout=30
+# The library unit is Type=exec: wait for it to end so the status is final.
+i=0
+while systemctl is-active --quiet xs-agent-library.service && [ $i -lt 60 ]; do sleep 1; i=$((i+1)); done
 echo XSVM-BEGIN
 ip -o link
 echo XSVM-END
@@ -75,7 +78,19 @@ test('wan0/lan0 stay on their MACs when the PCI slots are swapped', { timeout: T
   mkdirSync(path.join(root, 'etc/xs-agent'), { recursive: true });
   writeFileSync(
     path.join(root, 'etc/xs-agent/config.json'),
-    JSON.stringify({ site: 'vmtest', release: 'test', hostname: 'xs-vmtest', domain: 'example.org', roles: [{ name: 'wan', mac: MAC_A }, { name: 'lan', bootif: true }] }, null, 2),
+    JSON.stringify(
+      {
+        site: 'vmtest',
+        release: 'test',
+        hostname: 'xs-vmtest',
+        domain: 'example.org',
+        roles: [{ name: 'wan', mac: MAC_A }, { name: 'lan', bootif: true }],
+        // update-initramfs alone takes about a minute under TCG.
+        timeouts: { nics: 150 },
+      },
+      null,
+      2,
+    ),
   );
   enable(root, 'xs-agent-firstboot.service');
   enable(root, 'xs-agent-library.service');
@@ -138,8 +153,10 @@ test('wan0/lan0 stay on their MACs when the PCI slots are swapped', { timeout: T
   const links2 = between(b2.serial, 'XSVM-BEGIN', 'XSVM-END');
   assert.ok(links2 !== null, `boot 2: no report on the serial console:\n${tail(b2.serial, 40)}`);
 
-  for (const [label, text] of [['boot 1', links1], ['boot 2', links2]] as const) {
+  for (const [label, text, firstMac] of [['boot 1', links1, MAC_A], ['boot 2', links2, MAC_B]] as const) {
     const m = parseIpLink(text);
+    // The kernel enumerated the NICs in slot order: the swap really changed the order.
+    assert.equal([...m.values()][0], firstMac, `${label}: the kernel's first NIC is not ${firstMac}:\n${text}`);
     log(`${label}: ${[...m].map(([n, mac]) => `${n}=${mac}`).join(' ')}`);
     assert.equal(m.get('wan0'), MAC_A, `${label}: wan0 is not ${MAC_A}:\n${text}`);
     assert.equal(m.get('lan0'), MAC_B, `${label}: lan0 is not ${MAC_B}:\n${text}`);
