@@ -12,8 +12,10 @@ export const EXIT_USAGE = 64;
 
 const USAGE = `usage: xs-agent <command> [options]
   firstboot [--root DIR] [--config FILE] [--steps ${STEP_NAMES.join(',')}] [--no-report]
+          [--library-source DIR|URL]
                  run the first-boot steps not yet done, then POST the status
-                 to report.url (unless --no-report)
+                 to report.url (unless --no-report); --library-source overrides
+                 library.source (e.g. the install media in %post --nochroot)
   status [--root DIR] [--json]
                  show the last run; exit 0 ok, 1 failed, 2 degraded
   --version      print version and build commit
@@ -38,7 +40,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
   let opts: Map<string, string | true>;
   try {
-    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report'] : cmd === 'status' ? ['root', 'json'] : []);
+    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report', 'library-source'] : cmd === 'status' ? ['root', 'json'] : []);
   } catch (e) {
     io.err(`xs-agent: ${(e as Error).message}\n${USAGE}`);
     return EXIT_USAGE;
@@ -71,6 +73,14 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
     // A bad config is for an operator to fix: exit 2, and nothing is changed.
     io.err(`xs-agent: config: ${msg}`);
     return 2;
+  }
+  const libSource = str(opts.get('library-source'));
+  if (libSource !== undefined) {
+    if (!config.library) {
+      io.err(`xs-agent: --library-source: ${shown} has no "library" section to override`);
+      return 2;
+    }
+    config.library.source = libSource;
   }
   const doc = await firstboot({ target, config, log: io.out, only, report: !opts.has('no-report') });
   const mine = Object.fromEntries(Object.entries(doc.steps).filter(([n]) => !only || only.includes(n)));

@@ -3,7 +3,6 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import type { TargetFs } from './fsutil.js';
 import { redactUrl, withoutCredentials } from './log.js';
 
 export interface Source {
@@ -18,14 +17,19 @@ export function isUrl(s: string): boolean {
   return /^https?:\/\//.test(s);
 }
 
-export function openSource(source: string, fs: TargetFs): Source {
-  return isUrl(source) ? new HttpSource(source) : new DirSource(source, fs);
+/**
+ * A directory source is a path where the agent runs, not under --root: the media belongs
+ * to the installer, not to the target (`%post --nochroot` sees it at /run/install/repo
+ * while the target is at /mnt/sysimage).
+ */
+export function openSource(source: string): Source {
+  return isUrl(source) ? new HttpSource(source) : new DirSource(source);
 }
 
 class DirSource implements Source {
-  constructor(private readonly dir: string, private readonly fs: TargetFs) {}
+  constructor(private readonly dir: string) {}
   private host(rel: string): string {
-    return rel.startsWith('/') ? this.fs.p(rel) : path.join(this.fs.p(this.dir), rel);
+    return rel.startsWith('/') ? rel : path.join(this.dir, rel);
   }
   describe(rel: string): string {
     return rel.startsWith('/') ? rel : path.posix.join(this.dir, rel);

@@ -24,7 +24,7 @@ async function runLibrary(ctx: StepContext): Promise<StepOutcome> {
   const { config, target, log, signal } = ctx;
   const lib = config.library;
   if (!lib) return { result: 'skipped', notes: ['no library in the config'] };
-  const src = openSource(lib.source, target.fs);
+  const src = openSource(lib.source);
   const manifestWhere = src.describe(lib.manifest);
   const files = libraryFiles(parseManifestFiles(await src.readText(lib.manifest, signal), manifestWhere), lib.prefix);
   if (files.length === 0) return { result: 'ok', notes: [`manifest ${manifestWhere} lists no files under ${lib.prefix}`] };

@@ -74,11 +74,11 @@ async function serve(t: { after: (fn: () => void) => void }, dir: string): Promi
 test('library from the install media: only library files, verified, journaled', async (t) => {
   const root = makeRoot(t);
   const files = makeMedia(path.join(root, 'run/install/repo'));
-  writeConfig(root, { ...base, library: { source: '/run/install/repo', dest: '/srv/library' } });
+  writeConfig(root, { ...base, library: { source: path.join(root, 'run/install/repo'), dest: '/srv/library' } });
   const r = await runCli(main, ['firstboot', '--root', root]);
   assert.equal(r.code, 0, r.out + r.err);
   checkCopied(root, files);
-  assert.match(r.out, /library: 3 files, 0\.3 MiB from \/run\/install\/repo to \/srv\/library/);
+  assert.match(r.out, /library: 3 files, 0\.3 MiB from \/tmp\/\S+\/run\/install\/repo to \/srv\/library/);
   assert.match(r.out, /library: 3\/3 files, 0\.3\/0\.3 MiB/);
   const st = JSON.parse(readFileSync(path.join(root, 'var/lib/xs-agent/status.json'), 'utf8'));
   assert.match(st.steps.library.notes[0], /3 files .* 3 copied, 0 already there/);
@@ -125,7 +125,7 @@ test('a file that does not match the manifest fails the step, leaves no part, an
   const media = path.join(root, 'run/install/repo');
   const files = makeMedia(media);
   writeFileSync(path.join(media, 'library/wiki/a b.txt'), 'hello librarx\n');
-  writeConfig(root, { ...base, library: { source: '/run/install/repo', dest: '/srv/library' } });
+  writeConfig(root, { ...base, library: { source: path.join(root, 'run/install/repo'), dest: '/srv/library' } });
   const r = await runCli(main, ['firstboot', '--root', root]);
   assert.equal(r.code, 1);
   assert.match(r.out, /library: failed - \/library\/wiki\/a b.txt: sha256 [0-9a-f]{64}, manifest says [0-9a-f]{64}; the source does not match the image manifest/);
@@ -165,10 +165,21 @@ test('manifest errors name the manifest and the field', async (t) => {
   const root = makeRoot(t);
   mkdirSync(path.join(root, 'm'), { recursive: true });
   writeFileSync(path.join(root, 'm/manifest.json'), JSON.stringify({ manifestVersion: 1, files: [{ path: '/library/../etc/shadow', size: 1, sha256: 'a'.repeat(64) }] }));
-  writeConfig(root, { ...base, library: { source: '/m', dest: '/srv/library' } });
+  writeConfig(root, { ...base, library: { source: path.join(root, 'm'), dest: '/srv/library' } });
   const r = await runCli(main, ['firstboot', '--root', root]);
   assert.equal(r.code, 1);
-  assert.match(r.out, /\/m\/manifest.json: files\[0\]\.path: "\/library\/\.\.\/etc\/shadow" must not contain/);
+  assert.match(r.out, /-\w+\/m\/manifest.json: files\[0\]\.path: "\/library\/\.\.\/etc\/shadow" must not contain/);
   writeFileSync(path.join(root, 'm/manifest.json'), JSON.stringify({ manifestVersion: 9, files: [] }));
   assert.match((await runCli(main, ['firstboot', '--root', root])).out, /manifestVersion is 9, this agent reads 1/);
+});
+
+test('--library-source overrides the configured source', async (t) => {
+  const root = makeRoot(t);
+  const files = makeMedia(path.join(root, 'media'));
+  writeConfig(root, { ...base, library: { source: 'http://127.0.0.1:9/unreachable', dest: '/srv/library' } });
+  const r = await runCli(main, ['firstboot', '--root', root, '--steps', 'library', '--library-source', path.join(root, 'media')]);
+  assert.equal(r.code, 0, r.out + r.err);
+  checkCopied(root, files);
+  writeConfig(root, { ...base });
+  assert.match((await runCli(main, ['firstboot', '--root', root, '--library-source', '/x'])).err, /has no "library" section/);
 });
