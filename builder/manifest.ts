@@ -5,7 +5,7 @@ import { MANIFEST_VERSION, type Manifest, type ManifestFile, type BootEntry } fr
 import { sha256File } from './hash.js';
 import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
-import type { BaseTree } from './bases/demo.js';
+import type { Media } from './media/types.js';
 import type { PlanFile } from './stage.js';
 import type { BootEntrySpec } from './render.js';
 import { installedVersions } from './tools/debian.js';
@@ -34,7 +34,7 @@ export async function hashPlanFiles(files: PlanFile[], onProgress?: (done: numbe
 export interface ManifestInput {
   site: LoadedSite;
   epoch: number;
-  base: BaseTree;
+  base: Media['base'];
   layers: ResolvedLayers;
   kickstartSha256: string;
   boot: { config: string; entries: BootEntrySpec[] }[];

@@ -2,15 +2,13 @@
 // master → manifest → verify. Everything is written into a temp dir beside the output
 // and renamed into place only when all stages succeeded.
 import path from 'node:path';
-import { mkdir, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { loadSite, type LoadedSite } from './site.js';
 import { resolveLayers, type ResolvedLayers } from './layers.js';
-import { renderKickstart, renderBootConfigs } from './render.js';
+import { renderKickstart } from './render.js';
 import { stagePlan, type PlanSource } from './stage.js';
-import { demoBase, type BaseTree } from './bases/demo.js';
+import { demoMedia } from './media/demo.js';
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from './cpio.js';
-import { fatImage } from './tools/fat.js';
-import { masterIso } from './tools/xorriso.js';
 import { commitTime } from './tools/git.js';
 import { checkInterrupted, interrupt } from './tools/exec.js';
 import { buildManifest, hashPlanFiles, toolVersions, writeSha256Sums } from './manifest.js';
@@ -67,11 +65,7 @@ async function buildEpoch(site: LoadedSite): Promise<number> {
   return epoch;
 }
 
-const KERNEL = '/images/pxeboot/vmlinuz';
-const INITRD = '/images/pxeboot/initrd.img';
 const OVERLAY = '/images/xsbuild/overlay.img';
-/** Files whose bytes on the ISO come from mastering itself. */
-const MASTERED = ['/isolinux/isolinux.bin', '/isolinux/boot.cat'];
 
 export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
@@ -99,76 +93,61 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     const gen = path.join(tmp, 'gen');
     await mkdir(gen, { recursive: true });
 
-    r.stage('base', 'demo');
-    const base = await demoBase(path.resolve(opts.cacheDir ?? path.join(site.root, '.cache')), (m) => r.info(m));
-    r.info(`${base.kind} ${base.version}`);
-
-    r.stage('render boot configs');
-    const boot = await renderBootConfigs({ site, kernel: KERNEL, initrds: [INITRD, OVERLAY], baseArgs: ['console=ttyS0'] });
-    const genFile = async (rel: string, data: string | Buffer) => {
-      const p = path.join(gen, rel);
-      await mkdir(path.dirname(p), { recursive: true });
-      await writeFile(p, data);
-      return p;
-    };
-    const ksFile = await genFile('ks.cfg', kickstart);
-    const isolinuxCfg = await genFile('isolinux.cfg', boot.isolinuxCfg);
-    const grubCfg = await genFile('grub.cfg', boot.grubCfg);
-
     r.stage('initrd overlay');
-    const overlay = await genFile('overlay.img', await initrdOverlay(site, epoch));
+    const overlay = path.join(gen, 'overlay.img');
+    await writeFile(overlay, await initrdOverlay(site, epoch));
+    const ksFile = path.join(gen, 'ks.cfg');
+    await writeFile(ksFile, kickstart);
 
-    r.stage('EFI system partition');
-    // A copy, so that setting its mtime for the FAT image never touches the cache.
-    const efiBin = path.join(gen, 'BOOTX64.EFI');
-    await copyFile(path.join(base.dir, 'EFI/BOOT/BOOTX64.EFI'), efiBin);
-    const efiboot = path.join(gen, 'efiboot.img');
-    await fatImage(efiboot, [{ dest: 'EFI/BOOT/BOOTX64.EFI', source: efiBin }, { dest: 'EFI/BOOT/grub.cfg', source: grubCfg }], epoch, 'XSEFI');
+    r.stage('base', typeof site.data.base === 'string' ? site.data.base : Object.keys(site.data.base)[0]);
+    const media = await demoMedia({
+      site, epoch, reporter: r, overlayIsoPath: OVERLAY,
+      cacheDir: path.resolve(opts.cacheDir ?? path.join(site.root, '.cache')),
+      workDir: path.join(gen, 'media'),
+    });
 
     r.stage('stage');
-    const files = stageSources(base, layers, { ksFile, isolinuxCfg, grubCfg, overlay, efiboot });
+    const files: PlanSource[] = [
+      ...media.sources,
+      { isoPath: '/ks.cfg', source: ksFile, origin: 'xsbuild' },
+      { isoPath: OVERLAY, source: overlay, origin: 'xsbuild' },
+      ...layers.mediaFiles.map((f) => ({ isoPath: f.dest, source: f.source, origin: `layer ${f.layer}` })),
+      ...layers.targetFiles.map((f) => ({ isoPath: `/xsbuild/root${f.dest}`, source: f.source, origin: `layer ${f.layer}` })),
+    ];
     const dirs: PlanSource[] = site.library.map((l, i) => ({ isoPath: l.dest, source: l.source, origin: `${site.file} library[${i}]` }));
     const plan = await stagePlan(files, dirs);
     r.info(`${plan.files.length} files, ${human(plan.files.reduce((s, f) => s + f.size, 0))}`);
 
     r.stage('manifest', 'hashing files');
-    // isolinux.bin is patched by mastering (boot-info-table): its bytes on the ISO are
-    // only known afterwards, so it joins the outer manifest only.
+    // Files mastering patches or writes are only known afterwards: outer manifest only.
     const hashed = await hashPlanFiles(
-      plan.files.filter((f) => !MASTERED.includes(f.isoPath)),
+      plan.files.filter((f) => !media.mastered.includes(f.isoPath)),
       (d, t) => r.percent('hashing', t ? (100 * d) / t : 100),
     );
     const tools = await toolVersions();
     const manifest = buildManifest({
-      site, epoch, base, layers, kickstartSha256: sha256(kickstart), tools, files: hashed,
-      boot: [
-        { config: 'isolinux/isolinux.cfg', entries: boot.entries },
-        { config: 'EFI/BOOT/grub.cfg', entries: boot.entries },
-        { config: 'images/efiboot.img:EFI/BOOT/grub.cfg', entries: boot.entries },
-      ],
+      site, epoch, base: media.base, layers, kickstartSha256: sha256(kickstart), tools, files: hashed, boot: media.boot,
     });
     const inner = JSON.stringify(manifest, null, 2) + '\n';
-    const innerFile = await genFile('manifest.json', inner);
+    const innerFile = path.join(gen, 'manifest.json');
+    await writeFile(innerFile, inner);
 
     r.stage('master', 'xorriso');
     const isoName = `${name}-${site.release}.iso`;
     const iso = path.join(tmp, isoName);
     const tx = Date.now();
-    await masterIso({
+    await media.master({
       output: iso,
       volumeId: site.volumeId,
-      epoch,
       grafts: [...plan.grafts, { isoPath: '/.xsbuild/manifest.json', source: innerFile }],
-      bios: { image: '/isolinux/isolinux.bin', catalog: '/isolinux/boot.cat', hybridMbr: '/usr/lib/ISOLINUX/isohdpfx.bin' },
-      efi: { image: '/images/efiboot.img' },
-      onProgress: (p) => r.percent('xorriso', p),
+      onProgress: (p: number) => r.percent('xorriso', p),
     });
     const xorrisoSeconds = (Date.now() - tx) / 1000;
 
     r.stage('verify');
     await verifyIso({ iso, workDir: gen, expect: [{ isoPath: '/ks.cfg', sha256: sha256(kickstart) }, { isoPath: '/.xsbuild/manifest.json', sha256: sha256(inner) }] });
     const extra: { path: string; size: number; sha256: string }[] = [];
-    for (const p of [...MASTERED, '/.xsbuild/manifest.json']) {
+    for (const p of [...media.mastered, '/.xsbuild/manifest.json']) {
       extra.push({ path: p, ...(await masteredFile(iso, p, gen)) });
     }
     r.stage('checksums');
@@ -200,30 +179,6 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     process.removeListener('SIGTERM', onSignal);
     await lock.release();
   }
-}
-
-function stageSources(
-  base: BaseTree,
-  layers: ResolvedLayers,
-  gen: { ksFile: string; isolinuxCfg: string; grubCfg: string; overlay: string; efiboot: string },
-): PlanSource[] {
-  const b = (rel: string): PlanSource => ({ isoPath: `/${rel}`, source: path.join(base.dir, rel), origin: `base ${base.kind}` });
-  const g = (isoPath: string, source: string): PlanSource => ({ isoPath, source, origin: 'xsbuild' });
-  return [
-    b('images/pxeboot/vmlinuz'),
-    b('images/pxeboot/initrd.img'),
-    b('isolinux/isolinux.bin'),
-    b('isolinux/ldlinux.c32'),
-    b('EFI/BOOT/BOOTX64.EFI'),
-    b('.treeinfo'),
-    g('/ks.cfg', gen.ksFile),
-    g('/isolinux/isolinux.cfg', gen.isolinuxCfg),
-    g('/EFI/BOOT/grub.cfg', gen.grubCfg),
-    g(OVERLAY, gen.overlay),
-    g('/images/efiboot.img', gen.efiboot),
-    ...layers.mediaFiles.map((f) => ({ isoPath: f.dest, source: f.source, origin: `layer ${f.layer}` })),
-    ...layers.targetFiles.map((f) => ({ isoPath: `/xsbuild/root${f.dest}`, source: f.source, origin: `layer ${f.layer}` })),
-  ];
 }
 
 /** The site's initrd overlay: identity the installer prints, proving the overlay loaded. */
