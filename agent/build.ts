@@ -24,6 +24,8 @@ export interface BuildResult {
   sha256: string;
   version: string;
   commit: string;
+  /** False when binutils' strip is missing: the binary works, it is just larger. */
+  stripped: boolean;
   ms: number;
 }
 
@@ -81,6 +83,12 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     await fsp.mkdir(path.dirname(out), { recursive: true });
     await fsp.copyFile(process.execPath, tmpOut);
     await fsp.chmod(tmpOut, 0o755);
+    // Distribution node binaries carry symbols and debug info the target never uses.
+    const strip = spawnSync('strip', ['--strip-all', tmpOut], { encoding: 'utf8' });
+    const stripped = strip.status === 0;
+    if (!stripped && !(strip.error && (strip.error as NodeJS.ErrnoException).code === 'ENOENT')) {
+      throw new Error(`strip --strip-all failed (exit ${strip.status}): ${strip.stderr.trim()}`);
+    }
     // postject's CLI in a child: its ELF library prints harmless warnings about note
     // sections on every run; show its output only when it fails.
     const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
@@ -88,7 +96,7 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     if (inj.status !== 0) throw new Error(`postject failed (exit ${inj.status}): ${(inj.stderr + inj.stdout).trim()}`);
     await fsp.rename(tmpOut, out);
     const data = await fsp.readFile(out);
-    return { path: out, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), version, commit, ms: Date.now() - t0 };
+    return { path: out, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), version, commit, stripped, ms: Date.now() - t0 };
   } finally {
     await fsp.rm(tmpOut, { force: true });
     await fsp.rm(work, { recursive: true, force: true });
@@ -106,6 +114,7 @@ async function cli(argv: string[]): Promise<number> {
   }
   const r = await buildAgent({ out });
   process.stdout.write(`xs-agent ${r.version} (commit ${r.commit}): ${path.relative(process.cwd(), r.path) || r.path}, ${(r.size / 1048576).toFixed(1)} MiB, sha256 ${r.sha256}, ${(r.ms / 1000).toFixed(1)} s\n`);
+  if (!r.stripped) process.stdout.write('note: strip not found (apt-get install binutils): the binary keeps node\'s symbols\n');
   return 0;
 }
 
