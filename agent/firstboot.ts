@@ -44,7 +44,17 @@ export async function firstboot(opts: FirstbootOptions): Promise<StatusDoc> {
     steps: {},
     ...(prev?.lastReport ? { lastReport: prev.lastReport } : {}),
   };
-  for (const s of ALL_STEPS) doc.steps[s.name] = prev?.steps?.[s.name] ?? { result: 'pending', notes: [] };
+  // Rewrite status.json only when something changed: a re-run after success touches nothing.
+  let changed = prev === null;
+  for (const s of ALL_STEPS) {
+    let rec: StepRecord = prev?.steps?.[s.name] ?? { result: 'pending', notes: [] };
+    // The stamp is the truth about "done"; status.json may have been lost or left mid-step.
+    if ((rec.result === 'pending' || rec.result === 'running') && (await hasStamp(fs, s.name))) {
+      rec = { result: 'ok', notes: ['done on an earlier run (stamp present, no record)'] };
+      changed = true;
+    }
+    doc.steps[s.name] = rec;
+  }
 
   const selected = ALL_STEPS.filter((s) => !opts.only || opts.only.includes(s.name));
   for (const step of selected) {
@@ -56,6 +66,7 @@ export async function firstboot(opts: FirstbootOptions): Promise<StatusDoc> {
     doc.steps[step.name] = rec;
     doc.updated = rec.start!;
     await writeStatus(fs, doc);
+    changed = false;
     log(`${step.name}: start`);
     const out = await runBounded(step, opts);
     rec.result = out.result;
@@ -70,6 +81,7 @@ export async function firstboot(opts: FirstbootOptions): Promise<StatusDoc> {
     log(`${step.name}: ${out.result}${out.error ? ` - ${out.error}` : ''}`);
   }
   doc.result = overall(doc.steps);
+  if (changed) await writeStatus(fs, doc);
 
   if (config.report && opts.report !== false) {
     const at = now().toISOString();

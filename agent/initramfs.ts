@@ -21,6 +21,7 @@ export async function regenerateInitramfs(t: Target, opts: { timeoutMs: number; 
     const caveat = `initramfs not regenerated: --root ${t.fs.root} is not the running system or a chroot; run "${cmd}" inside the target`;
     return { regenerated: false, caveat, note: caveat };
   }
+  const t0 = Date.now();
   await runToolOk(tool, args, opts);
-  return { regenerated: true, note: `initramfs regenerated (${cmd})` };
+  return { regenerated: true, note: `initramfs regenerated (${cmd}) in ${((Date.now() - t0) / 1000).toFixed(1)} s` };
 }

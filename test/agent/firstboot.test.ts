@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../agent/cli.js';
 import { addNic, makeRoot, runCli, setCmdline, touchTool, writeConfig, MAC_A, MAC_B, MAC_C } from './fixtures.js';
@@ -62,7 +62,7 @@ test('firstboot pins roles, sets the host name, records status and stamps', asyn
   const r2 = await runCli(main, ['firstboot', '--root', root]);
   assert.equal(r2.code, 0);
   assert.match(r2.out, /nics: done on an earlier run, nothing to do/);
-  assert.deepEqual(listTree(root).filter((l) => !l.startsWith('var/lib/xs-agent/status.json')), before.filter((l) => !l.startsWith('var/lib/xs-agent/status.json')));
+  assert.deepEqual(listTree(root), before);
   assert.equal(statSync(path.join(root, 'etc/hostname')).mtimeMs, mtime);
 });
 
@@ -150,4 +150,15 @@ test('status before any run, usage errors', async (t) => {
   assert.equal((await runCli(main, ['firstboot', '--bogus'])).code, 64);
   assert.match((await runCli(main, ['firstboot', '--root', root, '--steps', 'nics,coffee'])).err, /unknown step coffee/);
   assert.match((await runCli(main, ['--version'])).out, /^xs-agent \S+ \(commit \S+\)$/);
+});
+
+test('a lost status.json is rebuilt from the stamps', async (t) => {
+  const root = twoNicRoot(t);
+  writeConfig(root, { ...base, roles: [{ name: 'wan', mac: MAC_A }, { name: 'lan', other: true }] });
+  assert.equal((await runCli(main, ['firstboot', '--root', root])).code, 0);
+  rmSync(path.join(root, 'var/lib/xs-agent/status.json'));
+  assert.equal((await runCli(main, ['firstboot', '--root', root])).code, 0);
+  const st = await runCli(main, ['status', '--root', root]);
+  assert.equal(st.code, 0, st.out);
+  assert.match(st.out, /nics: ok\n    note: done on an earlier run \(stamp present, no record\)/);
 });
