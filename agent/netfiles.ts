@@ -16,6 +16,8 @@ export interface TargetKind {
   ifcfgDir: boolean;
   /** That directory already holds ifcfg-* profiles (a target configured the legacy way). */
   ifcfgInUse: boolean;
+  /** The target's systemd version, null when unknown. */
+  systemdVersion: number | null;
 }
 
 export const LINK_DIR = '/etc/systemd/network';
@@ -30,23 +32,20 @@ export const FILE_HEADER = '# Written by xs-agent: pins a NIC role to its MAC. C
 /**
  * A systemd .link file. "10-" sorts before 99-default.link, and the first matching file is
  * the only one applied. PermanentMACAddress= does not match VLANs or bonds that borrow the
- * NIC's address; a NIC with no permanent address is matched on its current one instead.
+ * NIC's address. systemd before v245 does not know that key (and would ignore it, leaving
+ * a [Match] that matches every NIC), and a NIC may report no permanent address: then the
+ * current MACAddress= is matched, narrowed by Driver= so virtual devices sharing the
+ * address stay out. No Type=: before v246 it matched DEVTYPE, which Ethernet lacks.
  */
-export function renderLink(a: Assignment): PlannedFile {
-  const matchKey = a.nic.permanent ? 'PermanentMACAddress' : 'MACAddress';
-  const content = [
-    FILE_HEADER,
-    `# role ${a.role.name}`,
-    '[Match]',
-    `${matchKey}=${a.nic.mac}`,
-    'Type=ether',
-    '',
-    '[Link]',
-    `Name=${a.role.ifname}`,
-    '',
-  ].join('\n');
+export function renderLink(a: Assignment, systemdVersion: number | null = null): PlannedFile {
+  const permanent = a.nic.permanent && (systemdVersion === null || systemdVersion >= PERMANENT_MAC_SINCE);
+  const match = permanent ? [`PermanentMACAddress=${a.nic.mac}`] : [`MACAddress=${a.nic.mac}`, ...(a.nic.driver ? [`Driver=${a.nic.driver}`] : [])];
+  const content = [FILE_HEADER, `# role ${a.role.name}`, '[Match]', ...match, '', '[Link]', `Name=${a.role.ifname}`, ''].join('\n');
   return { path: `${LINK_DIR}/${LINK_PREFIX}${a.role.ifname}.link`, content, mode: 0o644 };
 }
+
+/** systemd release that added PermanentMACAddress= to .link [Match]. */
+export const PERMANENT_MAC_SINCE = 245;
 
 /** UUID derived from the role and MAC, so re-rendering gives the same file (and profile). */
 export function stableUuid(...parts: string[]): string {
@@ -113,7 +112,7 @@ export function planNetFiles(assignments: Assignment[], kind: TargetKind): Plann
   const useKeyfile = kind.networkManager && !useIfcfg;
   const files: PlannedFile[] = [];
   for (const a of assignments) {
-    files.push(renderLink(a));
+    files.push(renderLink(a, kind.systemdVersion));
     if (useKeyfile) files.push(renderNmKeyfile(a));
     if (useIfcfg) files.push(renderIfcfg(a));
   }

@@ -15,6 +15,8 @@ export interface Nic {
   wireless: boolean;
   /** operstate from sysfs; an interface that is up cannot be renamed live. */
   up: boolean;
+  /** Kernel driver ("e1000e", "virtio_net"), when sysfs shows it. */
+  driver?: string;
 }
 
 const ARPHRD_ETHER = '1';
@@ -45,13 +47,25 @@ export async function discoverNics(fs: TargetFs): Promise<Nic[]> {
     const wireless = (await fs.exists(`${base}/wireless`)) || (await fs.exists(`${base}/phy80211`));
     const oper = (await fs.readTextOr(`${base}/operstate`, 'down')).trim();
     const flags = parseInt((await fs.readTextOr(`${base}/flags`, '0x0')).trim(), 16);
+    const driver = await driverOf(fs.p(`${base}/device/driver`));
     nics.push({
       name,
       mac,
       permanent: perm !== null || assign === NET_ADDR_PERM,
       wireless,
       up: oper === 'up' || (Number.isFinite(flags) && (flags & 1) === 1),
+      ...(driver ? { driver } : {}),
     });
   }
   return nics;
+}
+
+/** device/driver is a symlink to /sys/bus/<bus>/drivers/<name>. */
+async function driverOf(link: string): Promise<string | undefined> {
+  try {
+    const target = await fsp.readlink(link);
+    return target.split('/').pop() || undefined;
+  } catch {
+    return undefined;
+  }
 }

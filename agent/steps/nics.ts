@@ -36,6 +36,9 @@ async function runNics(ctx: StepContext): Promise<StepOutcome> {
   for (const a of assignments) log(`nics: role ${a.role.name} -> ${a.role.ifname} = ${a.nic.mac} (now ${a.nic.name}, ${describe(a)})`);
 
   const kind = await targetKind(target);
+  if (kind.systemdVersion !== null && kind.systemdVersion < 245) {
+    notes.push(`systemd ${kind.systemdVersion} predates PermanentMACAddress= (v245): .link files match MACAddress= and Driver=`);
+  }
   const planned = planNetFiles(assignments, kind);
   const stale = await staleOwnFiles(target, planned);
   await commitFiles(target, planned, stale);
@@ -83,7 +86,27 @@ async function targetKind(t: Target): Promise<TargetKind> {
     const names = await fsp.readdir(t.fs.p(IFCFG_DIR));
     ifcfgInUse = names.some((n) => n.startsWith('ifcfg-') && n !== 'ifcfg-lo');
   }
-  return { networkManager: await t.fs.exists('/etc/NetworkManager'), ifcfgDir, ifcfgInUse };
+  return { networkManager: await t.fs.exists('/etc/NetworkManager'), ifcfgDir, ifcfgInUse, systemdVersion: await systemdVersion(t) };
+}
+
+/**
+ * The target's systemd version, from the name of its shared library
+ * (libsystemd-shared-252.so, libsystemd-shared-239.so): no need to run anything.
+ */
+export async function systemdVersion(t: Target): Promise<number | null> {
+  for (const dir of ['/usr/lib/systemd', '/lib/systemd', '/usr/lib64/systemd']) {
+    let names: string[];
+    try {
+      names = await fsp.readdir(t.fs.p(dir));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = /^libsystemd-shared-(\d+)/.exec(n);
+      if (m) return Number(m[1]);
+    }
+  }
+  return null;
 }
 
 /** Files we wrote on an earlier run (our prefixes) that the new plan does not contain. */

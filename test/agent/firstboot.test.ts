@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../agent/cli.js';
-import { addNic, makeRoot, runCli, setCmdline, touchTool, writeConfig, MAC_A, MAC_B, MAC_C } from './fixtures.js';
+import { addNic, makeRoot, runCli, setCmdline, setSystemdVersion, touchTool, writeConfig, MAC_A, MAC_B, MAC_C } from './fixtures.js';
 
 const base = { site: 'rioja', release: '2024.1' };
 
@@ -161,4 +161,17 @@ test('a lost status.json is rebuilt from the stamps', async (t) => {
   const st = await runCli(main, ['status', '--root', root]);
   assert.equal(st.code, 0, st.out);
   assert.match(st.out, /nics: ok\n    note: done on an earlier run \(stamp present, no record\)/);
+});
+
+test('on systemd 239 (EL8) the .link files match MACAddress= and Driver=, with a note', async (t) => {
+  const root = makeRoot(t);
+  addNic(root, { name: 'eth0', mac: MAC_B, driver: 'igb' });
+  addNic(root, { name: 'eth1', mac: MAC_A, driver: 'igb' });
+  setSystemdVersion(root, 239);
+  writeConfig(root, { ...base, roles: [{ name: 'wan', mac: MAC_A }, { name: 'lan', other: true }] });
+  const r = await runCli(main, ['firstboot', '--root', root]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(readFileSync(path.join(root, 'etc/systemd/network/10-xs-wan0.link'), 'utf8'), new RegExp(`\\[Match\\]\\nMACAddress=${MAC_A}\\nDriver=igb\\n`));
+  const st = JSON.parse(readFileSync(path.join(root, 'var/lib/xs-agent/status.json'), 'utf8'));
+  assert.match(st.steps.nics.notes.join(), /systemd 239 predates PermanentMACAddress=/);
 });

@@ -1,5 +1,5 @@
 // Builders for fake target roots: sysfs NIC entries, /proc/cmdline, config.
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -11,6 +11,7 @@ export interface FakeNic {
   type?: number;
   wireless?: boolean;
   permHwaddr?: string;
+  driver?: string;
   addrAssignType?: number;
   up?: boolean;
 }
@@ -32,7 +33,10 @@ export function addNic(root: string, n: FakeNic): void {
   writeFileSync(path.join(d, 'addr_assign_type'), `${n.addrAssignType ?? 0}\n`);
   writeFileSync(path.join(d, 'operstate'), n.up ? 'up\n' : 'down\n');
   writeFileSync(path.join(d, 'flags'), n.up ? '0x1003\n' : '0x1002\n');
-  if (!n.virtual) mkdirSync(path.join(d, 'device'));
+  if (!n.virtual) {
+    mkdirSync(path.join(d, 'device'));
+    if (n.driver) symlinkSync(`../../../../bus/pci/drivers/${n.driver}`, path.join(d, 'device/driver'));
+  }
   if (n.wireless) mkdirSync(path.join(d, 'wireless'));
   if (n.permHwaddr) {
     mkdirSync(path.join(d, 'bonding_slave'));
@@ -67,3 +71,9 @@ export async function runCli(main: (argv: string[], io: { out: (l: string) => vo
 export const MAC_A = '52:54:00:aa:00:01';
 export const MAC_B = '52:54:00:bb:00:02';
 export const MAC_C = '52:54:00:cc:00:03';
+
+/** Mark the fake target's systemd version the way a real one shows it. */
+export function setSystemdVersion(root: string, v: number): void {
+  mkdirSync(path.join(root, 'usr/lib/systemd'), { recursive: true });
+  writeFileSync(path.join(root, `usr/lib/systemd/libsystemd-shared-${v}.so`), '');
+}

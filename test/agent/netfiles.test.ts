@@ -15,14 +15,21 @@ test('the .link file matches the permanent MAC, sorts before 99-default.link and
   const f = renderLink(asg[0]!);
   assert.equal(f.path, '/etc/systemd/network/10-xs-wan0.link');
   assert.ok('10-xs-wan0.link' < '99-default.link');
-  assert.match(f.content, /^\[Match\]\nPermanentMACAddress=52:54:00:aa:00:01\nType=ether\n\n\[Link\]\nName=wan0\n$/m);
+  assert.match(f.content, /^\[Match\]\nPermanentMACAddress=52:54:00:aa:00:01\n\n\[Link\]\nName=wan0\n$/m);
+  assert.equal(renderLink(asg[0]!, 252).content, f.content);
+  assert.equal(renderLink(asg[0]!, 245).content, f.content);
   assert.equal(f.mode, 0o644);
 });
 
-test('a NIC without a permanent MAC is matched on its current address', () => {
-  const f = renderLink({ ...asg[0]!, nic: { ...asg[0]!.nic, permanent: false } });
-  assert.match(f.content, /^MACAddress=52:54:00:aa:00:01$/m);
+test('a NIC without a permanent MAC, or systemd before v245, is matched on MACAddress= and Driver=', () => {
+  const f = renderLink({ ...asg[0]!, nic: { ...asg[0]!.nic, permanent: false, driver: 'e1000e' } });
+  assert.match(f.content, /^\[Match\]\nMACAddress=52:54:00:aa:00:01\nDriver=e1000e\n\n/m);
   assert.doesNotMatch(f.content, /Permanent/);
+  // EL8's systemd 239 ignores PermanentMACAddress=, which would leave a match-all [Match].
+  const el8 = renderLink({ ...asg[0]!, nic: { ...asg[0]!.nic, driver: 'igb' } }, 239);
+  assert.match(el8.content, /^\[Match\]\nMACAddress=52:54:00:aa:00:01\nDriver=igb\n\n\[Link\]\nName=wan0\n$/m);
+  // No driver known: the MAC alone.
+  assert.match(renderLink(asg[0]!, 219).content, /^\[Match\]\nMACAddress=52:54:00:aa:00:01\n\n/m);
 });
 
 test('the NetworkManager keyfile is bound to the MAC, private, and stable', () => {
@@ -47,12 +54,12 @@ test('ifcfg binds with HWADDR', () => {
 });
 
 test('one connection profile kind per target', () => {
-  const paths = (k: Parameters<typeof planNetFiles>[1]) => planNetFiles(asg, k).map((f) => f.path.replace(/.*\//, ''));
+  const paths = (k: Omit<Parameters<typeof planNetFiles>[1], 'systemdVersion'>) => planNetFiles(asg, { ...k, systemdVersion: 252 }).map((f) => f.path.replace(/.*\//, ''));
   assert.deepEqual(paths({ networkManager: false, ifcfgDir: false, ifcfgInUse: false }), ['10-xs-wan0.link', '10-xs-lan0.link']);
   assert.deepEqual(paths({ networkManager: true, ifcfgDir: false, ifcfgInUse: false }), ['10-xs-wan0.link', 'xs-wan0.nmconnection', '10-xs-lan0.link', 'xs-lan0.nmconnection']);
   // EL9 has an empty network-scripts dir and uses keyfiles.
   assert.deepEqual(paths({ networkManager: true, ifcfgDir: true, ifcfgInUse: false }), ['10-xs-wan0.link', 'xs-wan0.nmconnection', '10-xs-lan0.link', 'xs-lan0.nmconnection']);
   assert.deepEqual(paths({ networkManager: true, ifcfgDir: true, ifcfgInUse: true }), ['10-xs-wan0.link', 'ifcfg-wan0', '10-xs-lan0.link', 'ifcfg-lan0']);
   assert.deepEqual(paths({ networkManager: false, ifcfgDir: true, ifcfgInUse: false }), ['10-xs-wan0.link', 'ifcfg-wan0', '10-xs-lan0.link', 'ifcfg-lan0']);
-  for (const f of planNetFiles(asg, { networkManager: true, ifcfgDir: true, ifcfgInUse: true })) assert.doesNotMatch(f.content, /\beth\d/);
+  for (const f of planNetFiles(asg, { networkManager: true, ifcfgDir: true, ifcfgInUse: true, systemdVersion: 252 })) assert.doesNotMatch(f.content, /\beth\d/);
 });

@@ -7,14 +7,14 @@ import { addNic, makeRoot, MAC_A, MAC_B, MAC_C } from './fixtures.js';
 test('discovery keeps physical Ethernet NICs and skips lo, virtual and non-Ethernet ones', async (t) => {
   const root = makeRoot(t);
   addNic(root, { name: 'lo', mac: '00:00:00:00:00:00', virtual: true, type: 772 });
-  addNic(root, { name: 'ens3', mac: MAC_A.toUpperCase(), up: true });
+  addNic(root, { name: 'ens3', mac: MAC_A.toUpperCase(), up: true, driver: 'e1000e' });
   addNic(root, { name: 'br0', mac: MAC_A, virtual: true });
   addNic(root, { name: 'ib0', mac: MAC_C, type: 32 });
   addNic(root, { name: 'wlp2s0', mac: MAC_C, wireless: true });
   addNic(root, { name: 'ens4', mac: '02:00:00:00:00:09', addrAssignType: 3 });
   const nics = await discoverNics(new TargetFs(root));
   assert.deepEqual(nics, [
-    { name: 'ens3', mac: MAC_A, permanent: true, wireless: false, up: true },
+    { name: 'ens3', mac: MAC_A, permanent: true, wireless: false, up: true, driver: 'e1000e' },
     { name: 'ens4', mac: '02:00:00:00:00:09', permanent: false, wireless: false, up: false },
     { name: 'wlp2s0', mac: MAC_C, permanent: true, wireless: true, up: false },
   ]);
