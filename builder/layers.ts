@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { LayerSchema, type Layer, type FileEntry } from './schema.js';
+import { LayerSchema, type Layer, type FileEntry, type Artifact } from './schema.js';
 import { loadYaml, type LoadedYaml } from './yamlfile.js';
 import { InputError, InputErrors, type SourcePosition } from './errors.js';
 import { insideRoot } from './paths.js';
@@ -19,10 +19,10 @@ export interface ResolvedLayer {
   pos: LoadedYaml<Layer>['pos'];
 }
 
-/** A file to place, with its real source on disk and who asked for it. */
+/** A file to place: its real source on disk (or a program xsbuild builds), and who asked for it. */
 export interface PlacedFile {
   dest: string;
-  source: string;
+  source: { path: string } | { artifact: Artifact };
   mode?: string;
   layer: string;
 }
@@ -100,7 +100,10 @@ async function place(layers: ResolvedLayer[], kind: 'files' | 'media'): Promise<
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       const where = l.pos([kind, i, 'dest']);
-      const source = await insideRoot(l.dir, e.src, l.pos([kind, i, 'src']), `${kind}[${i}].src`);
+      if ((e.src === undefined) === (e.artifact === undefined)) {
+        throw new InputError(l.pos([kind, i]), 'an entry needs exactly one of "src" and "artifact"', 'name a file of the layer (src) or a program xsbuild builds (artifact: xs-agent)', `${kind}[${i}]`);
+      }
+      const source = e.artifact ? { artifact: e.artifact } : { path: await insideRoot(l.dir, e.src!, l.pos([kind, i, 'src']), `${kind}[${i}].src`) };
       const prev = byDest.get(e.dest);
       if (prev && !e.override) {
         const p = prev.where;

@@ -8,6 +8,7 @@ import { resolveLayers, type ResolvedLayers } from './layers.js';
 import { renderKickstart } from './render.js';
 import { stagePlan, type PlanSource } from './stage.js';
 import { demoMedia } from './media/demo.js';
+import { buildArtifact } from './artifacts.js';
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from './cpio.js';
 import { commitTime } from './tools/git.js';
 import { checkInterrupted, interrupt } from './tools/exec.js';
@@ -106,13 +107,25 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
       workDir: path.join(gen, 'media'),
     });
 
+    const placed = [...layers.mediaFiles.map((f) => ({ ...f, isoPath: f.dest })), ...layers.targetFiles.map((f) => ({ ...f, isoPath: `/xsbuild/root${f.dest}` }))];
+    const artifacts = new Map<string, string>();
+    for (const f of placed) {
+      if ('artifact' in f.source && !artifacts.has(f.source.artifact)) {
+        r.stage('build', f.source.artifact);
+        artifacts.set(f.source.artifact, await buildArtifact(f.source.artifact, gen));
+      }
+    }
+
     r.stage('stage');
     const files: PlanSource[] = [
       ...media.sources,
       { isoPath: '/ks.cfg', source: ksFile, origin: 'xsbuild' },
       { isoPath: OVERLAY, source: overlay, origin: 'xsbuild' },
-      ...layers.mediaFiles.map((f) => ({ isoPath: f.dest, source: f.source, origin: `layer ${f.layer}` })),
-      ...layers.targetFiles.map((f) => ({ isoPath: `/xsbuild/root${f.dest}`, source: f.source, origin: `layer ${f.layer}` })),
+      ...placed.map((f) => ({
+        isoPath: f.isoPath,
+        source: 'path' in f.source ? f.source.path : artifacts.get(f.source.artifact)!,
+        origin: `layer ${f.layer}`,
+      })),
     ];
     const dirs: PlanSource[] = site.library.map((l, i) => ({ isoPath: l.dest, source: l.source, origin: `${site.file} library[${i}]` }));
     const plan = await stagePlan(files, dirs);

@@ -83,7 +83,13 @@ export async function renderKickstart(input: KickstartInput): Promise<string> {
     library: site.library.map((l) => l.dest),
     updates: s.updates ?? null,
     mediaRoot: input.mediaRoot,
-    targetFiles: layers.targetFiles.length > 0,
+    mediaIsUrl: /^https?:\/\//.test(input.mediaRoot),
+    // NIC roles of the machine record, one object per role, for config files.
+    nicRoles: Object.entries(machine?.nics ?? {}).map(([name, how]) =>
+      how === 'bootif' ? { name, bootif: true } : how === 'other' ? { name, other: true } : { name, mac: how },
+    ),
+    // Files land read-only from the ISO (Rock Ridge); set each one's intended mode.
+    targetFiles: layers.targetFiles.map((f) => ({ dest: f.dest, mode: f.mode ?? '0644' })),
   };
   const sections: Record<Fragment, string[]> = { commands: [], pre: [], post: [], postNochroot: [] };
   for (const l of layers.layers) {

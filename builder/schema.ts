@@ -95,9 +95,15 @@ export const SiteSchema = Type.Object(
   { additionalProperties: false, $id: 'https://xsbuild.dev/schemas/site.schema.json', title: 'xsbuild site' },
 );
 
+/** Programs xsbuild builds itself and a layer may ship. */
+export const ARTIFACTS = ['xs-agent'] as const;
+
 const FileEntry = Type.Object(
   {
-    src: RelPath,
+    src: Type.Optional(RelPath),
+    artifact: Type.Optional(
+      Type.Union(ARTIFACTS.map((a) => Type.Literal(a)), { description: 'a program xsbuild builds (instead of src): xs-agent' }),
+    ),
     dest: AbsPath,
     mode: Type.Optional(Type.String({ pattern: '^0[0-7]{3}$' })),
     override: Type.Optional(Type.Boolean({ description: 'replace the same path from an earlier layer' })),
@@ -136,3 +142,4 @@ export type Layer = Static<typeof LayerSchema>;
 export type Machine = Static<typeof MachineSchema>;
 export type Base = Static<typeof BaseSchema>;
 export type FileEntry = Static<typeof FileEntry>;
+export type Artifact = (typeof ARTIFACTS)[number];

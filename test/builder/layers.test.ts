@@ -72,7 +72,7 @@ test('packages merge in layer order without duplicates; override replaces a file
       assert.deepEqual(r.excludePackages.map((p) => p.name), ['plymouth']);
       assert.equal(r.targetFiles.length, 1);
       assert.equal(r.targetFiles[0].layer, 'b');
-      assert.ok(r.targetFiles[0].source.endsWith('/layers/b/f2'));
+      assert.deepEqual(r.targetFiles[0].source, { path: path.join(dir, 'layers', 'b', 'f2') });
     },
   );
 });

@@ -45,3 +45,17 @@ test('every boot entry of every loader carries the same kernel arguments', async
   assert.match(boot.grubCfg, /search --no-floppy --set=root -l 'XS-PARAGUAY-2026_2'/);
   assert.match(boot.isolinuxCfg, /^TIMEOUT 20$/m);
 });
+
+test('the agent accepts the config.json the xs-agent layer writes, for every machine record', async () => {
+  const { parseConfig } = await import('../../agent/config.js');
+  const site = await loadSite('rioja', { root: PROJECT_DIR });
+  const layers = await resolveLayers(site);
+  for (const machine of [undefined, ...site.data.machines!]) {
+    const ks = await renderKickstart({ site, layers, machine, mediaRoot: '/run/install/repo' });
+    const m = /cat > \/mnt\/sysimage\/etc\/xs-agent\/config\.json <<'XSEOF'\n([\s\S]*?)XSEOF/.exec(ks);
+    assert.ok(m, 'no config.json heredoc in the kickstart');
+    const cfg = parseConfig(m[1], 'config.json');
+    assert.equal(cfg.site, 'rioja');
+    assert.equal(cfg.roles.length, machine ? 2 : 0);
+  }
+});

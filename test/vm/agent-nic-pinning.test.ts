@@ -73,7 +73,7 @@ test('wan0/lan0 stay on their MACs when the PCI slots are swapped', { timeout: T
   const agent = await buildAgent({ out: path.join(work, 'xs-agent') });
   copyFileSync(agent.path, path.join(root, 'usr/sbin/xs-agent'));
   for (const u of ['xs-agent-firstboot.service', 'xs-agent-library.service']) {
-    copyFileSync(path.join(REPO, 'agent/units', u), path.join(root, 'usr/lib/systemd/system', u));
+    copyFileSync(path.join(REPO, 'layers/xs-agent/files', u), path.join(root, 'usr/lib/systemd/system', u));
   }
   mkdirSync(path.join(root, 'etc/xs-agent'), { recursive: true });
   writeFileSync(
