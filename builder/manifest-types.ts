@@ -25,6 +25,16 @@ export interface BootEntry {
   args: string[];
 }
 
+/** A package repository on the media: the base's, or the site's composed one. */
+export interface ManifestRepo {
+  name: string;
+  /** Directory of the repository on the media ("/xs-rioja", "/BaseOS", "/"). */
+  path: string;
+  origin: 'base' | 'site';
+  /** NEVRA, file on the media, sha256 (empty when the base's metadata has no sha256). */
+  packages: { nevra: string; file: string; sha256: string; origin?: string }[];
+}
+
 export interface Manifest {
   manifestVersion: number;
   site: string;
@@ -40,6 +50,10 @@ export interface Manifest {
   library: { dest: string; files: number; bytes: number }[];
   files: ManifestFile[];
   tools: Record<string, string>;
+  /** Repositories on the media (installer bases, or sites that ship RPMs). */
+  repos?: ManifestRepo[];
+  /** What the kickstart's %packages resolves to (NEVRAs), checked with dnf at build time. */
+  installSet?: string[];
   /** Only in out/<site>/manifest.json: facts known after mastering. */
   iso?: { name: string; size: number; sha256: string };
 }

@@ -1,7 +1,7 @@
 // Stage "manifest": what went into the image, for humans, `xsbuild diff` and the agent.
 import path from 'node:path';
 import { readdir, writeFile } from 'node:fs/promises';
-import { MANIFEST_VERSION, type Manifest, type ManifestFile, type BootEntry } from './manifest-types.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestFile, type ManifestRepo, type BootEntry } from './manifest-types.js';
 import { sha256File } from './hash.js';
 import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
@@ -40,6 +40,8 @@ export interface ManifestInput {
   boot: { config: string; entries: BootEntrySpec[] }[];
   files: ManifestFile[];
   tools: Record<string, string>;
+  repos?: ManifestRepo[];
+  installSet?: string[];
 }
 
 export function buildManifest(i: ManifestInput): Manifest {
@@ -64,6 +66,8 @@ export function buildManifest(i: ManifestInput): Manifest {
     library,
     files: i.files,
     tools: i.tools,
+    ...(i.repos ? { repos: i.repos } : {}),
+    ...(i.installSet ? { installSet: i.installSet } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import { resolveLayers, type ResolvedLayers } from './layers.js';
 import { renderKickstart } from './render.js';
 import { stagePlan, type PlanSource } from './stage.js';
 import { demoMedia } from './media/demo.js';
+import { installerMedia } from './media/installer.js';
+import { reposStage } from './repos.js';
 import { buildArtifact } from './artifacts.js';
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from './cpio.js';
 import { commitTime } from './tools/git.js';
@@ -101,11 +103,14 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     await writeFile(ksFile, kickstart);
 
     r.stage('base', typeof site.data.base === 'string' ? site.data.base : Object.keys(site.data.base)[0]);
-    const media = await demoMedia({
+    const media = await (typeof site.data.base === 'string' ? demoMedia : installerMedia)({
       site, epoch, reporter: r, overlayIsoPath: OVERLAY,
       cacheDir: path.resolve(opts.cacheDir ?? path.join(site.root, '.cache')),
       workDir: path.join(gen, 'media'),
     });
+
+    r.stage('compose repos');
+    const repos = await reposStage({ site, layers, epoch, workDir: path.join(gen, 'repos'), base: media, info: (m) => r.info(m) });
 
     const placed = [...layers.mediaFiles.map((f) => ({ ...f, isoPath: f.dest })), ...layers.targetFiles.map((f) => ({ ...f, isoPath: `/xsbuild/root${f.dest}` }))];
     const artifacts = new Map<string, string>();
@@ -119,6 +124,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     r.stage('stage');
     const files: PlanSource[] = [
       ...media.sources,
+      ...repos.sources,
       { isoPath: '/ks.cfg', source: ksFile, origin: 'xsbuild' },
       { isoPath: OVERLAY, source: overlay, origin: 'xsbuild' },
       ...placed.map((f) => ({
@@ -137,9 +143,14 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
       plan.files.filter((f) => !media.mastered.includes(f.isoPath)),
       (d, t) => r.percent('hashing', t ? (100 * d) / t : 100),
     );
+    // A remastered base's own files are on the media too (minus what the plan replaces).
+    const planned = new Set(plan.files.map((f) => f.isoPath));
+    hashed.push(...(media.baseFiles ?? []).filter((f) => !planned.has(f.path)));
+    hashed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const tools = await toolVersions();
     const manifest = buildManifest({
       site, epoch, base: media.base, layers, kickstartSha256: sha256(kickstart), tools, files: hashed, boot: media.boot,
+      repos: repos.repos, installSet: repos.installSet,
     });
     const inner = JSON.stringify(manifest, null, 2) + '\n';
     const innerFile = path.join(gen, 'manifest.json');

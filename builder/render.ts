@@ -8,6 +8,7 @@ import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { Machine } from './schema.js';
 import { insideRoot } from './paths.js';
+import { kickstartRepos } from './repos.js';
 
 export interface BootEntrySpec {
   label: string;
@@ -83,6 +84,7 @@ export async function renderKickstart(input: KickstartInput): Promise<string> {
     library: site.library.map((l) => l.dest),
     updates: s.updates ?? null,
     mediaRoot: input.mediaRoot,
+    repos: kickstartRepos(site, layers, input.mediaRoot),
     mediaIsUrl: /^https?:\/\//.test(input.mediaRoot),
     // NIC roles of the machine record, one object per role, for config files.
     nicRoles: Object.entries(machine?.nics ?? {}).map(([name, how]) =>

@@ -82,6 +82,11 @@ export const SiteSchema = Type.Object(
     machines: Type.Optional(Type.Array(MachineSchema)),
     unknownMachines: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('refuse')])),
     library: Type.Optional(Type.Array(LibrarySchema)),
+    rpmDirs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'directories of RPM files for the site repository, relative to the project root (or absolute)',
+      }),
+    ),
     updates: Type.Optional(
       Type.Object(
         {
@@ -120,6 +125,9 @@ export const LayerSchema = Type.Object(
     requires: Type.Optional(Type.Array(Name, { uniqueItems: true })),
     packages: Type.Optional(Type.Array(Type.String({ pattern: '^[@A-Za-z0-9][A-Za-z0-9._+-]*$' }))),
     excludePackages: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+*-]*$' }))),
+    rpms: Type.Optional(
+      Type.Array(RelPath, { description: 'RPM files, or directories of them, relative to the layer directory: shipped in the site repository' }),
+    ),
     kickstart: Type.Optional(
       Type.Object(
         {

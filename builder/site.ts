@@ -31,14 +31,6 @@ export async function loadSite(arg: string, opts: { root?: string; release?: str
   if (site.site !== expected) {
     throw new InputError(y.pos(['site']), `site "${site.site}" does not match its file name "${expected}"`, `set site: ${expected} or rename the file`, 'site');
   }
-  if (typeof site.base === 'object') {
-    throw new InputError(
-      y.pos(['base']),
-      `base ${'iso' in site.base ? '{iso}' : '{tree}'} is not supported yet: remastering installer ISOs and trees is not implemented in this release`,
-      'use base: demo for now',
-      'base',
-    );
-  }
   const release = opts.release ?? site.release;
   if (opts.release !== undefined && !/^[0-9A-Za-z][0-9A-Za-z._-]{0,19}$/.test(opts.release)) {
     throw new InputError({ file: '--release' }, `"${opts.release}" is not a valid release`, 'use up to 20 of [0-9A-Za-z._-], starting with a letter or digit');

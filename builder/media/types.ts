@@ -5,6 +5,7 @@ import type { PlanSource } from '../stage.js';
 import type { BootEntrySpec } from '../render.js';
 import type { Graft } from '../tools/xorriso.js';
 import type { Reporter } from '../progress.js';
+import type { ManifestFile } from '../manifest-types.js';
 
 export interface MediaContext {
   site: LoadedSite;
@@ -30,5 +31,11 @@ export interface Media {
   initrd: string;
   /** Kernel arguments the base needs on every entry (e.g. a serial console). */
   baseArgs: string[];
+  /** Files the base image already carries (remastered ISO), hashed; not in `sources`. */
+  baseFiles?: ManifestFile[];
+  /** The base's package repositories: ISO path, and a local directory with its repodata/. */
+  repos?: { name: string; isoPath: string; dir: string }[];
+  /** $releasever of the base (from .treeinfo), for resolving packages. */
+  releasever?: string;
   master(i: { output: string; volumeId: string; grafts: Graft[]; onProgress: (pct: number) => void }): Promise<void>;
 }

@@ -53,7 +53,11 @@ const cases: { name: string; edit: Edit; expect: RegExp; forbid?: RegExp }[] = [
     ),
     expect: /layers\/web-filter\/layer\.yaml:\d+:\d+: files\[1\]\.src: path "files\/passwd" leads outside .* through a symlink/,
   },
-  { name: 'installer ISO base not supported yet', edit: edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: /srv/CentOS.iso, sha256: ${'a'.repeat(64)} }`)), expect: /sites\/rioja\.yaml:6:7: base: base \{iso\} is not supported yet/ },
+  {
+    name: 'installer ISO whose sha256 does not match',
+    edit: all(write('base.iso', 'not the ISO you think\n'), edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: base.iso, sha256: ${'a'.repeat(64)} }`))),
+    expect: /sites\/rioja\.yaml:6:\d+: base\.sha256: base ISO base\.iso has sha256 [0-9a-f]{64}, but the site expects a{64}[\s\S]*sha256sum base\.iso/,
+  },
   { name: 'clear-text root password', edit: edit('sites/rioja.yaml', (s) => s.replace(/rootPasswordHash: .*/, 'rootPasswordHash: hunter2')), expect: /sites\/rioja\.yaml:13:21: kickstart\.rootPasswordHash: value is not valid \(not shown[^\n]*\n[^\n]*crypt\(3\) hash/, forbid: /hunter2/ },
   { name: 'undefined template variable', edit: write('layers/web-filter/kickstart/post.ks.hbs', 'systemctl enable {{squidService}}\n'), expect: /layers\/web-filter\/kickstart\/post\.ks\.hbs:1:20: template error: "squidService" not defined/ },
   { name: 'missing kickstart fragment', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('post: kickstart/post.ks.hbs', 'post: kickstart/missing.ks.hbs')), expect: /layers\/web-filter\/layer\.yaml:\d+:\d+: kickstart\.post: path "kickstart\/missing\.ks\.hbs" does not exist/ },

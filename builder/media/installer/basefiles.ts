@@ -1,0 +1,26 @@
+// Every file of a base ISO with its size and sha256, for the manifest, hashed in place
+// (no extraction). An ISO is fixed by its sha256, so the list is cached under it.
+import path from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hashImageFiles } from '../../diff/hash.js';
+import type { ManifestFile } from '../../manifest-types.js';
+import type { BaseSource } from './source.js';
+
+export async function isoBaseFiles(src: BaseSource, sha256: string, cacheDir: string, progress: (pct: number) => void): Promise<ManifestFile[]> {
+  const cache = path.join(cacheDir, 'base-iso', `${sha256}.files.json`);
+  const cached = await readFile(cache, 'utf8').then((t) => JSON.parse(t) as ManifestFile[], () => undefined);
+  if (cached) return cached;
+  const entries = src.isoEntries ?? [];
+  const total = entries.reduce((s, e) => s + e.size, 0);
+  let done = 0;
+  const hashes = await hashImageFiles(src.location, entries.map((e) => ({ path: e.path, extents: e.extents })), (b) => {
+    done += b;
+    progress(total ? (100 * done) / total : 100);
+  });
+  const files = entries.map((e, i) => ({ path: e.path, size: e.size, sha256: hashes[i] })).sort((a, b) => (a.path < b.path ? -1 : 1));
+  await mkdir(path.dirname(cache), { recursive: true });
+  const tmp = `${cache}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(files));
+  await rename(tmp, cache);
+  return files;
+}
