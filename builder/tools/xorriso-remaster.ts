@@ -25,7 +25,9 @@ const unquote = (s: string) => s.replace(/^'(.*)'$/, '$1');
 
 /** What a base ISO's boot setup is, read with -report_el_torito as_mkisofs. */
 export async function bootReport(iso: string): Promise<BootReport> {
-  const { stdout } = await run('xorriso', ['-no_rc', '-indev', iso, '-report_el_torito', 'as_mkisofs']);
+  // xorriso exits non-zero on boot records it would not write back the same way (a SORRY
+  // it tolerates); the report it prints is still complete for what it read.
+  const { stdout } = await run('xorriso', ['-no_rc', '-indev', iso, '-report_el_torito', 'as_mkisofs'], { allowFailure: true });
   const lines = stdout.split('\n').map((l) => l.trim());
   const r: BootReport = { biosPatched: false, appended: [], raw: stdout };
   let platform: 'bios' | 'efi' = 'bios';

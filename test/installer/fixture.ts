@@ -179,3 +179,22 @@ export function siteYaml(base: { iso: string; sha256: string } | { tree: string 
 export async function removeFixture(f: Fixture | undefined): Promise<void> {
   if (f) await rm(f.dir, { recursive: true, force: true });
 }
+
+/**
+ * The same tree mastered the way newer Fedora/CentOS Stream ISOs are: the ESP is not a
+ * file on the ISO but a GPT partition appended after it, and the UEFI El Torito entry
+ * points into that partition (GRUB2 MBR, protective MBR label).
+ */
+export async function appendedEspIso(f: Fixture): Promise<{ iso: string; sha256: string }> {
+  const iso = path.join(f.dir, 'XS-7-x86_64-appended-esp.iso');
+  execFileSync('xorriso', [
+    '-no_rc', '-as', 'mkisofs', '-o', iso, '-R', '-J', '-V', LABEL,
+    '--grub2-mbr', '/usr/lib/grub/i386-pc/boot_hybrid.img', '--protective-msdos-label', '-partition_offset', '16',
+    '-appended_part_as_gpt', '-append_partition', '2', 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B', path.join(f.tree, 'images/efiboot.img'),
+    '-iso_mbr_part_type', 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7',
+    '-c', 'boot.cat', '--boot-catalog-hide', '-b', 'isolinux/isolinux.bin', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table',
+    '-eltorito-alt-boot', '-e', '--interval:appended_partition_2:all::', '-no-emul-boot',
+    '-m', 'images/efiboot.img', f.tree,
+  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+  return { iso, sha256: await sha256File(iso) };
+}
