@@ -16,6 +16,7 @@ Usage:
   xsbuild validate <site|site.yaml> [--release R] [--json]
   xsbuild schema [--out DIR]
   xsbuild diff A B [--json|--markdown] [--files] [--no-color] [--scan] [--quiet]
+  xsbuild serve out/<site> [--listen ADDR:PORT] [--dhcp-proxy IFACE] [--json]
   xsbuild --help | --version
 
 Examples:
@@ -44,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
     const pkg = JSON.parse(await readFile(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string };
     process.stdout.write(`xsbuild ${pkg.version}\n`);
     return EXIT_OK;
+  }
+  if (cmd === 'serve') {
+    const { runServe } = await import('./serve/command.js');
+    return runServe(rest);
   }
   if (cmd === 'diff') {
     // Loaded on demand: diff pulls in its own readers and renderers.

@@ -8,9 +8,10 @@ import { resolveLayers, type ResolvedLayers } from './layers.js';
 import { renderKickstart } from './render.js';
 import { stagePlan, type PlanSource } from './stage.js';
 import { demoMedia } from './media/demo.js';
+import { buildNetboot } from './netboot/tree.js';
+import { buildArtifact } from './artifacts.js';
 import { installerMedia } from './media/installer.js';
 import { reposStage } from './repos.js';
-import { buildArtifact } from './artifacts.js';
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from './cpio.js';
 import { commitTime } from './tools/git.js';
 import { checkInterrupted, interrupt } from './tools/exec.js';
@@ -174,6 +175,8 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     for (const p of [...media.mastered, '/.xsbuild/manifest.json']) {
       extra.push({ path: p, ...(await masteredFile(iso, p, gen)) });
     }
+    // Netboot tree and etherboot medium beside the ISO (the same content, linked).
+    await buildNetboot({ site, layers, files: plan.files, kernel: media.kernel, initrds: [media.initrd, OVERLAY], baseArgs: media.baseArgs, outDir: tmp, reporter: r });
     r.stage('checksums');
     const isoSt = await stat(iso);
     const outer: Manifest = {

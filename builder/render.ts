@@ -63,6 +63,8 @@ export interface KickstartInput {
   machine?: Machine;
   /** Where the install media is mounted during install (repo and xsbuild/ files). */
   mediaRoot: string;
+  /** Netbooted: the kickstart reports to the install server when done (xsbuild serve). */
+  netboot?: boolean;
 }
 
 export async function renderKickstart(input: KickstartInput): Promise<string> {
@@ -84,12 +86,13 @@ export async function renderKickstart(input: KickstartInput): Promise<string> {
     library: site.library.map((l) => l.dest),
     updates: s.updates ?? null,
     mediaRoot: input.mediaRoot,
-    repos: kickstartRepos(site, layers, input.mediaRoot),
+    netboot: input.netboot === true,
     mediaIsUrl: /^https?:\/\//.test(input.mediaRoot),
     // NIC roles of the machine record, one object per role, for config files.
     nicRoles: Object.entries(machine?.nics ?? {}).map(([name, how]) =>
       how === 'bootif' ? { name, bootif: true } : how === 'other' ? { name, other: true } : { name, mac: how },
     ),
+    repos: kickstartRepos(site, layers, input.mediaRoot),
     // Files land read-only from the ISO (Rock Ridge); set each one's intended mode.
     targetFiles: layers.targetFiles.map((f) => ({ dest: f.dest, mode: f.mode ?? '0644' })),
   };

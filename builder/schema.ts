@@ -87,6 +87,17 @@ export const SiteSchema = Type.Object(
         description: 'directories of RPM files for the site repository, relative to the project root (or absolute)',
       }),
     ),
+    netboot: Type.Optional(
+      Type.Object(
+        {
+          serverUrl: Type.String({
+            pattern: '^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$',
+            description: 'install server URL the etherboot medium chains to (where `xsbuild serve` or a web server serves out/<site>/netboot/), e.g. http://10.1.0.5:8080/',
+          }),
+        },
+        { additionalProperties: false, description: 'netboot tree and etherboot medium' },
+      ),
+    ),
     updates: Type.Optional(
       Type.Object(
         {

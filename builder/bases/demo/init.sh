@@ -87,6 +87,11 @@ sum="$(sha256sum /tmp/ks.cfg | cut -d' ' -f1)"
 host="$(sed -n 's/^network .*--hostname[= ]\([^ ]*\).*/\1/p' /tmp/ks.cfg | head -n1)"
 [ -n "$bootif" ] && echo "xs-installer: bootif=$bootif"
 echo "xs-installer: ks=$ks sha256=$sum host=${host:--}"
+# A netbooted kickstart ends with a report to the install server (the %post block
+# marked xsbuild-report). The stand-in installs nothing, so that block is the only one
+# it runs.
+sed -n '/^# xsbuild-report:/,/^%end/p' /tmp/ks.cfg | grep -v '^%end' > /tmp/report.sh
+[ -s /tmp/report.sh ] && sh /tmp/report.sh
 echo "xs-installer: done"
 sync
 poweroff -f
