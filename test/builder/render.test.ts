@@ -59,3 +59,12 @@ test('the agent accepts the config.json the xs-agent layer writes, for every mac
     assert.equal(cfg.roles.length, machine ? 2 : 0);
   }
 });
+
+test('netboot kickstarts fetch layer files from the install server', async () => {
+  const site = await loadSite('rioja', { root: PROJECT_DIR });
+  const layers = await resolveLayers(site);
+  const ks = await renderKickstart({ site, layers, mediaRoot: 'http://10.0.2.2:8080/rioja' });
+  assert.doesNotMatch(ks, /cp -a/);
+  assert.match(ks, /^curl -fsS --retry 3 --create-dirs -o \/mnt\/sysimage\/etc\/motd http:\/\/10\.0\.2\.2:8080\/rioja\/xsbuild\/root\/etc\/motd$/m);
+  assert.match(ks, /^curl -fsS --retry 5 -o \/mnt\/sysimage\/usr\/sbin\/xs-agent\.part http:\/\/10\.0\.2\.2:8080\/rioja\/xsbuild\/xs-agent$/m);
+});
