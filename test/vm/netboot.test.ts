@@ -89,9 +89,15 @@ test('two machines netboot at once, each gets its own kickstart; the room shows 
   for (const rec of m) assert.ok(page.includes(rec.hostname) && page.includes(rec.mac), 'status page lacks a machine');
 });
 
-for (const [mode, mac] of [['bios-cd', '52:54:00:77:00:01'], ['uefi-cd', '52:54:00:77:00:02']] as [BootMode, string][]) {
-  test(`etherboot ISO (${mode}) chains to serve over HTTP, no TFTP; unknown machine gets the default`, async () => {
-    const iso = path.join(out, 'rioja', 'etherboot.iso');
+const etherboots: [BootMode, string, string][] = [
+  ['bios-cd', '52:54:00:77:00:01', 'etherboot.iso'],
+  ['uefi-cd', '52:54:00:77:00:02', 'etherboot.iso'],
+  ['bios-usb', '52:54:00:77:00:03', 'etherboot.img'],
+  ['uefi-usb', '52:54:00:77:00:04', 'etherboot.img'],
+];
+for (const [mode, mac, file] of etherboots) {
+  test(`${file} (${mode}) chains to serve over HTTP, no TFTP; unknown machine gets the default`, async () => {
+    const iso = path.join(out, 'rioja', file);
     const res = await bootImage({ image: iso, mode, extraArgs: ['-netdev', 'user,id=n0', '-device', `e1000,netdev=n0,mac=${mac}`], timeoutMs: 170_000 });
     const r = installerReport(res.lines);
     assert.ok(r, `no installer report:\n${res.output.slice(-2500)}`);
