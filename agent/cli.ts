@@ -7,6 +7,7 @@ import { stdoutLogger, type Logger } from './log.js';
 import { exitCodeFor, formatStatus, overall, readStatus, STATUS_PATH } from './status.js';
 import { openTarget, type Target } from './target.js';
 import { AGENT_COMMIT, AGENT_VERSION } from './version.js';
+import { PULL_OPTIONS, PULL_USAGE, runPull } from './pull/command.js';
 
 export const EXIT_USAGE = 64;
 
@@ -18,6 +19,7 @@ const USAGE = `usage: xs-agent <command> [options]
                  library.source (e.g. the install media in %post --nochroot)
   status [--root DIR] [--json]
                  show the last run; exit 0 ok, 1 failed, 2 degraded
+${PULL_USAGE}
   --version      print version and build commit
 Paths in --config are on the target (under --root). Default config: ${DEFAULT_CONFIG_PATH}`;
 
@@ -40,7 +42,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
   let opts: Map<string, string | true>;
   try {
-    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report', 'library-source'] : cmd === 'status' ? ['root', 'json'] : []);
+    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report', 'library-source'] : cmd === 'status' ? ['root', 'json'] : cmd === 'pull' ? PULL_OPTIONS : []);
   } catch (e) {
     io.err(`xs-agent: ${(e as Error).message}\n${USAGE}`);
     return EXIT_USAGE;
@@ -48,6 +50,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const target = await openTarget(str(opts.get('root')) ?? '/');
   if (cmd === 'firstboot') return runFirstboot(target, opts, io);
   if (cmd === 'status') return runStatus(target, opts.has('json'), io);
+  if (cmd === 'pull') return runPull(target, opts, io);
   io.err(`xs-agent: unknown command "${cmd}"\n${USAGE}`);
   return EXIT_USAGE;
 }

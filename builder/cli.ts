@@ -16,6 +16,9 @@ Usage:
   xsbuild validate <site|site.yaml> [--release R] [--json]
   xsbuild schema [--out DIR]
   xsbuild diff A B [--json|--markdown] [--files] [--no-color] [--scan] [--quiet]
+  xsbuild keys generate --out DIR | keys rotate --repo DIR --key OLD --new NEW
+  xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh]
+  xsbuild bundle <site> --repo DIR --to DIR [--since N]
   xsbuild serve out/<site> [--listen ADDR:PORT] [--dhcp-proxy IFACE] [--json]
   xsbuild --help | --version
 
@@ -26,6 +29,9 @@ Examples:
   xsbuild build rioja --json | jq .    # one JSON event per line
   xsbuild schema --out schemas         # publish the site and layer JSON Schemas
   xsbuild diff out/rioja old/rioja-2026.10.iso   # what changed since the last release
+  xsbuild keys generate --out ~/xs-keys          # signing key for updates (docs/updates.md)
+  xsbuild publish rioja --repo /srv/updates/rioja --key ~/xs-keys/xs-update.key
+  xsbuild bundle rioja --repo /srv/updates/rioja --to /media/usb/xs-update --since 3
 
 Environment:
   SOURCE_DATE_EPOCH   build time (default: the commit time of the project's git tree)
@@ -54,6 +60,11 @@ async function main(argv: string[]): Promise<number> {
     // Loaded on demand: diff pulls in its own readers and renderers.
     const { runDiff } = await import('./diff/command.js');
     return runDiff(rest);
+  }
+  if (cmd === 'keys' || cmd === 'publish' || cmd === 'bundle') {
+    // Signed updates for deployed servers (docs/updates.md).
+    const u = await import('./updates/command.js');
+    return cmd === 'keys' ? u.runKeys(rest) : cmd === 'publish' ? u.runPublish(rest) : u.runBundle(rest);
   }
   const { values, positionals } = parseArgs({
     args: rest,

@@ -1,0 +1,142 @@
+// Getting a chunk's bytes: from the local cache of chunks already fetched (an interrupted
+// pull resumes from there), from a seed (a file already on the server that contains the
+// chunk), or from the repository. Every chunk is checked against its sha256 before it is
+// used or stored; a seed that no longer matches is simply not used.
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { chunkPath } from './format.js';
+import type { RepoSource } from './source.js';
+import { faultPoint } from './fault.js';
+
+export interface SeedRef {
+  file: string;
+  offset: number;
+  size: number;
+}
+
+export interface ChunkStats {
+  fetched: number;
+  fetchedBytes: number;
+  cached: number;
+  seeded: number;
+  seededBytes: number;
+}
+
+export function sha256hex(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+export class ChunkGetter {
+  readonly stats: ChunkStats = { fetched: 0, fetchedBytes: 0, cached: 0, seeded: 0, seededBytes: 0 };
+  constructor(
+    private readonly cacheDir: string,
+    private readonly source: RepoSource,
+    readonly seeds: Map<string, SeedRef>,
+  ) {}
+
+  private cachePath(id: string): string {
+    return path.join(this.cacheDir, chunkPath(id));
+  }
+
+  async inCache(id: string, size: number): Promise<boolean> {
+    const st = await fsp.stat(this.cachePath(id)).catch(() => undefined);
+    return st?.size === size;
+  }
+
+  /** Fetch from the repository into the cache (verified). */
+  async fetch(id: string, size: number): Promise<Buffer> {
+    const data = await this.source.get(chunkPath(id));
+    if (!data) throw new PullDataError(`${this.source.describe(chunkPath(id))}: chunk missing from the ${this.source.kind === 'dir' ? 'bundle' : 'repository'}`, this.source.kind === 'dir' ? 'the bundle is incomplete or made --since a release this server does not have; write a full bundle (without --since)' : 'the repository is incomplete; republish');
+    if (data.length !== size || sha256hex(data) !== id) {
+      throw new PullDataError(`${this.source.describe(chunkPath(id))}: chunk does not match its sha256 (modified or damaged)`, 'nothing was applied; check the repository or stick');
+    }
+    const file = this.cachePath(id);
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.part`;
+    try {
+      await fsp.writeFile(tmp, data);
+      await fsp.rename(tmp, file);
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new Error(`${this.cacheDir}: disk full while storing fetched chunks; free space (the release needs about its changed size twice) and pull again`);
+      throw e;
+    }
+    this.stats.fetched++;
+    this.stats.fetchedBytes += data.length;
+    faultPoint('chunk fetched');
+    return data;
+  }
+
+  async fromSeed(id: string, size: number): Promise<Buffer | undefined> {
+    const s = this.seeds.get(id);
+    if (!s || s.size !== size) return undefined;
+    const fh = await fsp.open(s.file, 'r').catch(() => undefined);
+    if (!fh) return undefined;
+    try {
+      const b = Buffer.allocUnsafe(size);
+      const { bytesRead } = await fh.read(b, 0, size, s.offset);
+      if (bytesRead !== size || sha256hex(b) !== id) return undefined;
+      return b;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The chunk's bytes from wherever they are cheapest; always verified. */
+  async get(id: string, size: number): Promise<Buffer> {
+    const cached = await fsp.readFile(this.cachePath(id)).catch(() => undefined);
+    if (cached && cached.length === size && sha256hex(cached) === id) {
+      this.stats.cached++;
+      return cached;
+    }
+    const seeded = await this.fromSeed(id, size);
+    if (seeded) {
+      this.stats.seeded++;
+      this.stats.seededBytes += size;
+      return seeded;
+    }
+    return this.fetch(id, size);
+  }
+
+  /**
+   * Fetch every chunk that is neither cached nor in a seed, several at a time. Chunks land
+   * in the cache one by one, so a kill loses at most the chunks in flight.
+   */
+  async prefetch(chunks: Map<string, number>, parallel: number, progress?: (done: number, total: number, bytes: number) => void): Promise<void> {
+    const todo: [string, number][] = [];
+    for (const [id, size] of chunks) {
+      if (await this.inCache(id, size)) continue;
+      if (this.seeds.get(id)?.size === size) continue;
+      todo.push([id, size]);
+    }
+    let next = 0;
+    let done = 0;
+    let bytes = 0;
+    let failed = false;
+    const worker = async () => {
+      while (next < todo.length && !failed) {
+        const [id, size] = todo[next++]!;
+        try {
+          await this.fetch(id, size);
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
+        done++;
+        bytes += size;
+        progress?.(done, todo.length, bytes);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
+  }
+}
+
+/** Bad data from the source (tampered, truncated, missing): refuse, apply nothing. */
+export class PullDataError extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+    this.name = 'PullDataError';
+  }
+}

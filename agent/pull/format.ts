@@ -1,0 +1,244 @@
+// The update repository format, shared by the publisher and the agent. A repository (or
+// a bundle on a stick, which has the same layout) is plain files any HTTP server, object
+// store or FAT-formatted stick can hold:
+//
+//   root.json                    current root of trust (also roots/<n>.root.json, n = 1..)
+//   roots/<n>.root.json          every root version: a new root is signed by the old keys
+//   release.json                 the newest release (also releases/<n>.release.json)
+//   releases/<n>.release.json    every release, for bundles --since and history
+//   chunks/<ab>/<sha256>.chk     content, cut by content-defined chunking, named by sha256
+//   bundle.json                  bundles only: what the bundle holds (not trusted)
+//   reports/<host>.json          bundles only: signed reports written by servers
+//
+// Names are lower-case, short and colon-free, so the same tree works on FAT and a CDN.
+// Everything here parses *untrusted* input: a document is checked field by field before
+// any of it is used, and errors name the document and the field.
+import type { Envelope } from './sign.js';
+import { MAX_CHUNK } from './chunker.js';
+
+export const SPEC = 1;
+
+export interface RootDoc {
+  _type: 'xs-root';
+  spec: number;
+  site: string;
+  version: number;
+  expires: string;
+  /** keyid -> Ed25519 public key (base64 of the raw 32 bytes). */
+  keys: Record<string, string>;
+  threshold: number;
+}
+
+/** A file's content: size, sha256 and its chunks as [sha256, size] in order. */
+export interface FileRef {
+  size: number;
+  sha256: string;
+  chunks: [string, number][];
+}
+
+export interface ReleaseFile extends FileRef {
+  /** Absolute target path (layer files) or path relative to the library's dest. */
+  path: string;
+  mode: string;
+}
+
+export interface ReleaseLayer {
+  name: string;
+  version: string;
+  packages: string[];
+  files: ReleaseFile[];
+  /** Shell script run once per release version (the layer's %post, rendered). */
+  script?: FileRef;
+}
+
+export interface ReleaseDoc {
+  _type: 'xs-release';
+  spec: number;
+  site: string;
+  /** Monotonic release number: 1, 2, ... */
+  version: number;
+  /** The site's release name (sites/<site>.yaml `release`). */
+  release: string;
+  created: string;
+  expires: string;
+  layers: ReleaseLayer[];
+  library: { dest: string; files: ReleaseFile[] }[];
+  /** A package repository (e.g. createrepo or apt output) shipped with the release. */
+  repo?: { files: ReleaseFile[] };
+}
+
+export interface BundleInfo {
+  _type: 'xs-bundle';
+  site: string;
+  version: number;
+  since: number | null;
+  chunks: number;
+  bytes: number;
+  created: string;
+}
+
+export const ROOT_FILE = 'root.json';
+export const RELEASE_FILE = 'release.json';
+export const BUNDLE_FILE = 'bundle.json';
+export const rootPath = (n: number) => `roots/${n}.root.json`;
+export const releasePath = (n: number) => `releases/${n}.release.json`;
+export const chunkPath = (id: string) => `chunks/${id.slice(0, 2)}/${id}.chk`;
+export const reportPath = (host: string) => `reports/${host}.json`;
+
+export class FormatError extends Error {
+  constructor(readonly doc: string, readonly field: string, detail: string) {
+    super(`${doc}: ${field ? `${field}: ` : ''}${detail}`);
+  }
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const ABS = /^\/(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/+@-]+$/;
+const REL = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\0\\]+$/;
+const MODE = /^0[0-7]{3}$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+class Check {
+  constructor(readonly doc: string) {}
+  fail(field: string, detail: string): never {
+    throw new FormatError(this.doc, field, detail);
+  }
+  obj(v: unknown, f: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(f, 'must be an object');
+    return v as Record<string, unknown>;
+  }
+  arr(v: unknown, f: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(f, 'must be an array');
+    return v;
+  }
+  str(v: unknown, f: string, re?: RegExp, what = 'a valid value'): string {
+    if (typeof v !== 'string') this.fail(f, 'must be a string');
+    if (re && !re.test(v)) this.fail(f, `"${v.slice(0, 80)}" is not ${what}`);
+    return v;
+  }
+  int(v: unknown, f: string, min = 0): number {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) this.fail(f, `must be an integer >= ${min}`);
+    return v;
+  }
+  time(v: unknown, f: string): string {
+    const s = this.str(v, f, ISO, 'an ISO 8601 UTC time');
+    if (Number.isNaN(Date.parse(s))) this.fail(f, `"${s}" is not a time`);
+    return s;
+  }
+}
+
+export function parseEnvelope(text: string, doc: string): Envelope<unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(doc, '', `not valid JSON (${(e as Error).message})`);
+  }
+  const c = new Check(doc);
+  const o = c.obj(raw, '');
+  const sigs = c.arr(o.signatures, 'signatures').map((s, i) => {
+    const so = c.obj(s, `signatures[${i}]`);
+    return { keyid: c.str(so.keyid, `signatures[${i}].keyid`, HEX64, 'a key id'), sig: c.str(so.sig, `signatures[${i}].sig`) };
+  });
+  c.obj(o.signed, 'signed');
+  return { signed: o.signed, signatures: sigs };
+}
+
+export function checkRoot(v: unknown, doc: string): RootDoc {
+  const c = new Check(doc);
+  const o = c.obj(v, 'signed');
+  if (o._type !== 'xs-root') c.fail('signed._type', 'must be "xs-root" (is this a root file?)');
+  if (o.spec !== SPEC) c.fail('signed.spec', `format ${String(o.spec)} is not supported (this agent reads ${SPEC}); update the agent first`);
+  const keys = c.obj(o.keys, 'signed.keys');
+  const out: Record<string, string> = {};
+  for (const [id, pub] of Object.entries(keys)) {
+    c.str(id, 'signed.keys', HEX64, 'a key id');
+    out[id] = c.str(pub, `signed.keys.${id.slice(0, 8)}`, /^[A-Za-z0-9+/]{43}=$/, 'an Ed25519 public key');
+  }
+  const threshold = c.int(o.threshold, 'signed.threshold', 1);
+  if (threshold > Object.keys(out).length) c.fail('signed.threshold', `${threshold} is more than the ${Object.keys(out).length} keys listed`);
+  return {
+    _type: 'xs-root', spec: SPEC,
+    site: c.str(o.site, 'signed.site', /^[a-z0-9][a-z0-9-]*$/, 'a site name'),
+    version: c.int(o.version, 'signed.version', 1),
+    expires: c.time(o.expires, 'signed.expires'),
+    keys: out, threshold,
+  };
+}
+
+function checkRef(c: Check, v: Record<string, unknown>, f: string): FileRef {
+  const size = c.int(v.size, `${f}.size`);
+  const sha256 = c.str(v.sha256, `${f}.sha256`, HEX64, 'a sha256');
+  let sum = 0;
+  const chunks = c.arr(v.chunks, `${f}.chunks`).map((x, i) => {
+    const a = c.arr(x, `${f}.chunks[${i}]`);
+    const id = c.str(a[0], `${f}.chunks[${i}][0]`, HEX64, 'a chunk id');
+    const n = c.int(a[1], `${f}.chunks[${i}][1]`, 1);
+    if (n > MAX_CHUNK) c.fail(`${f}.chunks[${i}][1]`, `chunk of ${n} bytes is larger than ${MAX_CHUNK}`);
+    sum += n;
+    return [id, n] as [string, number];
+  });
+  if (sum !== size) c.fail(`${f}.chunks`, `chunk sizes add up to ${sum}, not the file size ${size}`);
+  return { size, sha256, chunks };
+}
+
+function checkFile(c: Check, v: unknown, f: string, abs: boolean): ReleaseFile {
+  const o = c.obj(v, f);
+  return {
+    path: abs ? c.str(o.path, `${f}.path`, ABS, 'an absolute path without ".."') : c.str(o.path, `${f}.path`, REL, 'a relative path without ".."'),
+    mode: c.str(o.mode, `${f}.mode`, MODE, 'a mode like 0644'),
+    ...checkRef(c, o, f),
+  };
+}
+
+export function checkRelease(v: unknown, doc: string): ReleaseDoc {
+  const c = new Check(doc);
+  const o = c.obj(v, 'signed');
+  if (o._type !== 'xs-release') c.fail('signed._type', 'must be "xs-release" (is this a release file?)');
+  if (o.spec !== SPEC) c.fail('signed.spec', `format ${String(o.spec)} is not supported (this agent reads ${SPEC}); update the agent first`);
+  const layers = c.arr(o.layers, 'signed.layers').map((x, i) => {
+    const f = `signed.layers[${i}]`;
+    const l = c.obj(x, f);
+    const out: ReleaseLayer = {
+      name: c.str(l.name, `${f}.name`, /^[a-z0-9][a-z0-9-]*$/, 'a layer name'),
+      version: c.str(l.version, `${f}.version`),
+      packages: c.arr(l.packages, `${f}.packages`).map((p, j) => c.str(p, `${f}.packages[${j}]`, /^[@A-Za-z0-9][A-Za-z0-9._+-]*$/, 'a package name')),
+      files: c.arr(l.files, `${f}.files`).map((y, j) => checkFile(c, y, `${f}.files[${j}]`, true)),
+    };
+    if (l.script !== undefined) out.script = checkRef(c, c.obj(l.script, `${f}.script`), `${f}.script`);
+    return out;
+  });
+  const library = c.arr(o.library, 'signed.library').map((x, i) => {
+    const f = `signed.library[${i}]`;
+    const l = c.obj(x, f);
+    return { dest: c.str(l.dest, `${f}.dest`, ABS, 'an absolute path'), files: c.arr(l.files, `${f}.files`).map((y, j) => checkFile(c, y, `${f}.files[${j}]`, false)) };
+  });
+  const out: ReleaseDoc = {
+    _type: 'xs-release', spec: SPEC,
+    site: c.str(o.site, 'signed.site', /^[a-z0-9][a-z0-9-]*$/, 'a site name'),
+    version: c.int(o.version, 'signed.version', 1),
+    release: c.str(o.release, 'signed.release'),
+    created: c.time(o.created, 'signed.created'),
+    expires: c.time(o.expires, 'signed.expires'),
+    layers, library,
+  };
+  if (o.repo !== undefined) {
+    const r = c.obj(o.repo, 'signed.repo');
+    out.repo = { files: c.arr(r.files, 'signed.repo.files').map((y, j) => checkFile(c, y, `signed.repo.files[${j}]`, false)) };
+  }
+  return out;
+}
+
+/** Every chunk id a release needs, with its size. */
+export function releaseChunks(r: ReleaseDoc): Map<string, number> {
+  const m = new Map<string, number>();
+  const add = (f: FileRef) => {
+    for (const [id, n] of f.chunks) m.set(id, n);
+  };
+  for (const l of r.layers) {
+    l.files.forEach(add);
+    if (l.script) add(l.script);
+  }
+  for (const l of r.library) l.files.forEach(add);
+  r.repo?.files.forEach(add);
+  return m;
+}

@@ -1,0 +1,130 @@
+// Command lines of `xsbuild keys`, `xsbuild publish` and `xsbuild bundle`. Each returns
+// the exit code: 0 ok, 1 failed, 2 bad input (the message names the file and field).
+import { parseArgs } from 'node:util';
+import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT } from '../errors.js';
+import { generateKeys } from './keys.js';
+import { publish } from './publish.js';
+import { bundle } from './bundle.js';
+import { rotate } from './rotate.js';
+import { human } from '../pipeline.js';
+
+export const KEYS_HELP = `usage:
+  xsbuild keys generate --out DIR
+      new Ed25519 key pair: DIR/xs-update.key (private, mode 0600) and DIR/xs-update.pub
+      (put its line in sites/<site>.yaml updates.publicKey)
+  xsbuild keys rotate --repo DIR --key OLD.key --new NEW.key [--keep-old]
+      new root of trust listing NEW (and OLD with --keep-old), signed by both;
+      servers follow it on their next pull
+`;
+export const PUBLISH_HELP = `usage: xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh] [--json]
+  writes release N+1 of the site into DIR (nothing when the content did not change);
+  --expires: days the release metadata stays valid (default 30); --packages: a package
+  repository directory shipped with the release; --refresh: re-sign unchanged content
+`;
+export const BUNDLE_HELP = `usage: xsbuild bundle <site> --repo DIR --to DIR [--since N] [--json]
+  writes the newest release onto a stick directory: signed metadata and the chunks a
+  server at release N lacks (all chunks without --since)
+`;
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+async function guard(usage: string, io: Io, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`error: ${e.message}\n${usage}`);
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof InputErrors || e instanceof InputError) io.err(`error: ${e.message}\n`);
+    else if (e instanceof BuildError) io.err(`error: ${e.message}${e.detail ? `\n  hint: ${e.detail}` : ''}\n`);
+    else io.err(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return exitCodeFor(e);
+  }
+}
+
+function usageError(msg: string, usage: string): never {
+  throw new InputError({ file: 'command line' }, msg, usage.trim().split('\n')[0]);
+}
+
+export function runKeys(argv: string[], io: Io = stdio): Promise<number> {
+  return guard(KEYS_HELP, io, async () => {
+    const [sub, ...rest] = argv;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, repo: { type: 'string' }, key: { type: 'string' }, new: { type: 'string' }, 'keep-old': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help || sub === '--help' || sub === '-h') {
+      io.out(KEYS_HELP);
+      return 0;
+    }
+    if (positionals.length) usageError(`unexpected argument "${positionals[0]}"`, KEYS_HELP);
+    if (sub === 'generate') {
+      if (!values.out) usageError('keys generate needs --out DIR', KEYS_HELP);
+      const k = await generateKeys(values.out);
+      io.out(`private key: ${k.privateFile} (mode 0600; keep it off images and out of git)\npublic key:  ${k.publicFile}\n\n  updates:\n    publicKey: "${k.publicKey}"\n`);
+      return 0;
+    }
+    if (sub === 'rotate') {
+      if (!values.repo || !values.key || !values.new) usageError('keys rotate needs --repo DIR --key OLD --new NEW', KEYS_HELP);
+      const r = await rotate({ repo: values.repo, oldKey: values.key, newKey: values.new, keepOld: values['keep-old'] });
+      io.out(`root ${r.version} written: keys ${Object.keys(r.keys).map((k) => k.slice(0, 16)).join(', ')}; publish with --key ${values.new}\n`);
+      return 0;
+    }
+    usageError(`unknown keys command "${sub ?? ''}"`, KEYS_HELP);
+  });
+}
+
+export function runPublish(argv: string[], io: Io = stdio): Promise<number> {
+  return guard(PUBLISH_HELP, io, async () => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        repo: { type: 'string' }, key: { type: 'string' }, expires: { type: 'string' }, packages: { type: 'string' },
+        refresh: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      io.out(PUBLISH_HELP);
+      return 0;
+    }
+    if (positionals.length !== 1 || !values.repo || !values.key) usageError('publish needs <site> --repo DIR --key FILE', PUBLISH_HELP);
+    const expiresDays = values.expires === undefined ? undefined : Number(values.expires);
+    if (expiresDays !== undefined && !(expiresDays > 0 && expiresDays <= 3650)) usageError(`--expires "${values.expires}": give days between 1 and 3650`, PUBLISH_HELP);
+    const r = await publish({
+      site: positionals[0]!, repo: values.repo, keyFile: values.key, expiresDays, packagesDir: values.packages, refresh: values.refresh,
+      info: values.json ? undefined : (m) => io.err(`${m}\n`),
+    });
+    if (values.json) io.out(JSON.stringify(r) + '\n');
+    else if (!r.changed) io.out(`unchanged: release ${r.version} is current (${r.files} files, nothing written)\n`);
+    else io.out(`release ${r.version}: ${r.files} files, ${r.chunks} chunks (${human(r.bytes)}); new in the repository: ${r.newChunks} chunks (${human(r.newBytes)}) in ${r.seconds.toFixed(1)} s\n`);
+    return 0;
+  });
+}
+
+export function runBundle(argv: string[], io: Io = stdio): Promise<number> {
+  return guard(BUNDLE_HELP, io, async () => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { repo: { type: 'string' }, to: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      io.out(BUNDLE_HELP);
+      return 0;
+    }
+    if (positionals.length !== 1 || !values.repo || !values.to) usageError('bundle needs <site> --repo DIR --to DIR', BUNDLE_HELP);
+    let since: number | undefined;
+    if (values.since !== undefined) {
+      since = Number(values.since);
+      if (!Number.isInteger(since) || since < 0) usageError(`--since "${values.since}": give a release number (0 = everything)`, BUNDLE_HELP);
+    }
+    const r = await bundle({ site: positionals[0]!, repo: values.repo, to: values.to, since });
+    if (values.json) io.out(JSON.stringify(r) + '\n');
+    else io.out(`bundle of release ${r.version}${r.since ? ` since ${r.since}` : ''}: ${r.chunks} chunks (${human(r.bytes)}) in ${r.dir}\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,162 @@
+// `xsbuild publish`: write release N+1 of a site into a static update repository.
+// Content is chunked and stored by sha256 (only chunks the repository lacks are written),
+// then the release metadata is signed and written, release.json last. A site whose
+// content did not change gets no new release (unless --refresh: same content, new expiry).
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { validateSite } from '../pipeline.js';
+import { InputError, BuildError } from '../errors.js';
+import { takeLock } from '../lock.js';
+import { chunkFile, chunkBuffer, type ChunkedFile } from '../../agent/pull/chunker.js';
+import { canonical } from '../../agent/pull/canonical.js';
+import { signDoc } from '../../agent/pull/sign.js';
+import { SPEC, rootPath, releasePath, ROOT_FILE, RELEASE_FILE, type FileRef, type ReleaseDoc, type ReleaseFile, type RootDoc } from '../../agent/pull/format.js';
+import { loadSigningKey, type SigningKey } from './keys.js';
+import { putChunk, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
+import { gatherContent, type ContentFile } from './content.js';
+
+export interface PublishOptions {
+  site: string;
+  repo: string;
+  keyFile: string;
+  /** Days until the release metadata expires (default 30). */
+  expiresDays?: number;
+  /** Days until a new root expires (default 3650). */
+  rootExpiresDays?: number;
+  packagesDir?: string;
+  refresh?: boolean;
+  info?: (m: string) => void;
+  now?: Date;
+}
+
+export interface PublishResult {
+  version: number;
+  changed: boolean;
+  files: number;
+  chunks: number;
+  bytes: number;
+  newChunks: number;
+  newBytes: number;
+  seconds: number;
+}
+
+const DAY = 86400_000;
+
+export function isoTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export async function publish(o: PublishOptions): Promise<PublishResult> {
+  const t0 = Date.now();
+  const now = (o.now ?? new Date()).getTime();
+  const v = await validateSite({ site: o.site });
+  const updates = v.site.data.updates;
+  if (!updates) {
+    throw new InputError({ file: v.site.file }, 'updates: missing; publishing needs the key servers trust', 'add `updates: { url: ..., publicKey: ... }` (the publicKey is the xs-update.pub written by `xsbuild keys generate`)', 'updates');
+  }
+  const key = await loadSigningKey(o.keyFile);
+  const repo = path.resolve(o.repo);
+  await mkdir(repo, { recursive: true });
+  const lock = await takeLock(path.join(repo, '.publish.lock'), `repository ${repo}`);
+  try {
+    const state = await readRepo(repo);
+    let root: RootDoc;
+    if (state.roots.length === 0) {
+      if (key.publicKey !== updates.publicKey) {
+        throw new InputError(
+          v.site.pos(['updates', 'publicKey']),
+          `--key ${o.keyFile} (public ${key.publicKey}) is not the key servers trust (updates.publicKey)`,
+          'publish with the private key matching updates.publicKey; after a rotation (`xsbuild keys rotate`) the new key is accepted',
+          'updates.publicKey',
+        );
+      }
+      root = { _type: 'xs-root', spec: SPEC, site: v.site.data.site, version: 1, expires: isoTime(now + (o.rootExpiresDays ?? 3650) * DAY), keys: { [key.keyid]: key.publicKey }, threshold: 1 };
+      const env = signDoc(root, [key]);
+      await writeAtomic(path.join(repo, rootPath(1)), prettyEnvelope(env));
+      await writeAtomic(path.join(repo, ROOT_FILE), prettyEnvelope(env));
+      o.info?.(`new root of trust: ${rootPath(1)} (key ${key.keyid.slice(0, 16)})`);
+    } else {
+      root = verifyRootChain(state.roots, updates.publicKey, repo);
+      checkRootForKey(root, key, v.site.data.site, repo, now);
+    }
+
+    const content = await gatherContent(v, { packagesDir: o.packagesDir, info: o.info });
+    const stats = { files: 0, chunks: 0, bytes: 0, newChunks: 0, newBytes: 0 };
+    const seen = new Set<string>();
+    const store = async (id: string, data: Uint8Array) => {
+      stats.chunks++;
+      stats.bytes += data.length;
+      if (seen.has(id)) return;
+      seen.add(id);
+      if (await putChunk(repo, id, data)) {
+        stats.newChunks++;
+        stats.newBytes += data.length;
+      }
+    };
+    const ref = (c: ChunkedFile): FileRef => ({ size: c.size, sha256: c.sha256, chunks: c.chunks.map((x) => [x.id, x.size]) });
+    const file = async (f: ContentFile): Promise<ReleaseFile> => {
+      stats.files++;
+      const c = await chunkFile(f.source, (x, data) => store(x.id, data));
+      return { path: f.path, mode: f.mode, ...ref(c) };
+    };
+    const body: Omit<ReleaseDoc, 'version' | 'created' | 'expires'> = { _type: 'xs-release', spec: SPEC, site: v.site.data.site, release: v.site.release, layers: [], library: [] };
+    for (const l of content.layers) {
+      const files: ReleaseFile[] = [];
+      for (const f of l.files) files.push(await file(f));
+      const layer: ReleaseDoc['layers'][number] = { name: l.name, version: l.version, packages: l.packages, files };
+      if (l.script !== undefined) {
+        const data = Buffer.from(l.script);
+        const c = chunkBuffer(data);
+        let off = 0;
+        for (const x of c.chunks) {
+          await store(x.id, data.subarray(off, off + x.size));
+          off += x.size;
+        }
+        layer.script = ref(c);
+      }
+      body.layers.push(layer);
+    }
+    for (const lib of content.library) {
+      const files: ReleaseFile[] = [];
+      for (const f of lib.files) files.push(await file(f));
+      body.library.push({ dest: lib.dest, files });
+    }
+    if (content.repo) {
+      const files: ReleaseFile[] = [];
+      for (const f of content.repo) files.push(await file(f));
+      body.repo = { files };
+    }
+
+    const last = state.latest?.signed;
+    const strip = (d: ReleaseDoc) => {
+      const { version: _v, created: _c, expires: _e, ...rest } = d;
+      return canonical(rest);
+    };
+    if (last && strip(last) === canonical(body) && !o.refresh) {
+      return { version: last.version, changed: false, ...stats, seconds: (Date.now() - t0) / 1000 };
+    }
+    const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
+    const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
+    const env = signDoc(doc, [key]);
+    const text = prettyEnvelope(env);
+    await writeAtomic(path.join(repo, releasePath(version)), text);
+    await writeAtomic(path.join(repo, RELEASE_FILE), text);
+    return { version, changed: true, ...stats, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    await lock.release();
+  }
+}
+
+function checkRootForKey(root: RootDoc, key: SigningKey, site: string, repo: string, now: number): void {
+  const rootFile = path.join(repo, rootPath(root.version));
+  if (root.site !== site) throw new BuildError(`${rootFile}: repository is for site "${root.site}", not "${site}"`, 'give each site its own --repo directory');
+  if (!root.keys[key.keyid]) {
+    throw new InputError(
+      { file: key.file },
+      `--key: this key (${key.keyid.slice(0, 16)}) is not a signing key of ${rootFile} (keys: ${Object.keys(root.keys).map((k) => k.slice(0, 16)).join(', ')})`,
+      'publish with a key the root lists, or add this key with `xsbuild keys rotate --repo DIR --key OLD --new NEW`',
+    );
+  }
+  if (root.threshold > 1) throw new BuildError(`${rootFile}: threshold ${root.threshold} needs ${root.threshold} keys; publish signs with one`, 'rotate to a root with threshold 1, or sign with the other keys by hand');
+  if (Date.parse(root.expires) <= now) throw new BuildError(`${rootFile}: root expired on ${root.expires}`, 'renew it with `xsbuild keys rotate --repo DIR --key KEY --new KEY` (a new root version)');
+}
