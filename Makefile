@@ -5,7 +5,7 @@ SITE ?= rioja
 NODE ?= node
 XSBUILD = $(NODE) dist/builder/cli.js
 
-.PHONY: all image validate test agent deps deps-test schemas bench clean
+.PHONY: all image validate test agent deps deps-test schemas bench bench-diff bench-updates bench-serve clean
 
 all: image
 
@@ -36,8 +36,18 @@ schemas: deps
 test: deps-test
 	$(NODE) --test --test-concurrency=1 $$(find dist/test -name "*.test.js" | sort)
 
+# Benchmarks print their figures; they are not part of `make test`.
 bench: deps-test
 	$(NODE) dist/bench/build.js $(SITE)
+
+bench-diff: deps-test
+	$(NODE) dist/bench/diff.js
+
+bench-updates: deps-test
+	$(NODE) dist/bench/updates.js
+
+bench-serve: deps-test
+	$(NODE) dist/bench/serve.js
 
 clean:
 	rm -rf dist out
