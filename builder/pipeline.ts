@@ -19,6 +19,7 @@ import { buildManifest, hashPlanFiles, toolVersions, writeSha256Sums } from './m
 import { verifyIso, masteredFile } from './verify.js';
 import { takeLock } from './lock.js';
 import { sha256, sha256File } from './hash.js';
+import { humanSize as human } from './diff/format.js';
 import { InputError } from './errors.js';
 import type { Reporter } from './progress.js';
 import type { Manifest } from './manifest-types.js';
@@ -216,14 +217,4 @@ async function initrdOverlay(site: LoadedSite, epoch: number): Promise<Buffer> {
   return gzipDeterministic(await newcArchive([...parentDirs(entries.map((e) => e.path)), ...entries], epoch));
 }
 
-export function human(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${u[i]}`;
-}
-
+export { human };
