@@ -9,7 +9,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { isWithin } from '../paths.js';
 
 export type Resolved =
-  | { ok: true; file: string; rel: string; size: number; mtime: Date }
+  | { ok: true; file: string; rel: string; size: number; mtime: Date; mtimeMs: number; ino: number }
   | { ok: false; status: 400 | 404; reason: string; rel?: string };
 
 /** Split "/a/b?x=1" into tree-relative segments, or say why not. */
@@ -70,7 +70,7 @@ export async function resolveFile(root: TreeRoot, segments: string[]): Promise<R
   }
   const st = await stat(real).catch(() => undefined);
   if (!st?.isFile()) return { ok: false, status: 404, reason: st ? 'not a regular file' : 'no such file', rel };
-  return { ok: true, file: real, rel, size: st.size, mtime: st.mtime };
+  return { ok: true, file: real, rel, size: st.size, mtime: st.mtime, mtimeMs: st.mtimeMs, ino: st.ino };
 }
 
 /** Parse a single "bytes=" range against a size; multiple ranges get the whole file. */

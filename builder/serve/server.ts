@@ -2,7 +2,7 @@
 // status (/status, /status.json) and the installers' reports (/xsbuild/report/<mac>/<status>).
 import http from 'node:http';
 import path from 'node:path';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
 import { NETBOOT_MANIFEST, type NetbootManifest } from '../netboot/manifest.js';
@@ -10,6 +10,7 @@ import { BuildError, InputError } from '../errors.js';
 import { parseRange, requestSegments, resolveFile, treeRoot, type TreeRoot } from './resolve.js';
 import { Room, isMacId } from './room.js';
 import { html } from './view.js';
+import { FileCache } from './cache.js';
 
 export interface ServeOptions {
   /** The netboot tree (out/<site>/netboot). */
@@ -20,6 +21,8 @@ export interface ServeOptions {
   prefix?: string;
   /** One line per refused or failed request (404s, traversal attempts). */
   log: (line: string) => void;
+  /** Bytes of hot files kept in memory (default: 1/8 of RAM, at most 1 GiB; 0: none). */
+  cacheBytes?: number;
 }
 
 export interface Serving {
@@ -68,9 +71,10 @@ export async function startServer(o: ServeOptions): Promise<Serving> {
   const root = await treeRoot(o.dir, manifest.symlinks ?? {});
   const prefix = normPrefix(o.prefix ?? new URL(manifest.serverUrl).pathname);
   const room = new Room(manifest);
+  const cache = o.cacheBytes === 0 ? undefined : new FileCache(o.cacheBytes);
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
-    handle(req, res, root, prefix, room, o.log).catch((e) => {
+    handle(req, res, root, prefix, room, o.log, cache).catch((e) => {
       o.log(`error: ${req.method} ${req.url}: ${(e as Error).message}`);
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
@@ -109,7 +113,7 @@ function normPrefix(p: string): string {
   return s === '//' ? '/' : s;
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, root: TreeRoot, prefix: string, room: Room, log: (l: string) => void): Promise<void> {
+async function handle(req: http.IncomingMessage, res: http.ServerResponse, root: TreeRoot, prefix: string, room: Room, log: (l: string) => void, cache?: FileCache): Promise<void> {
   const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const method = req.method ?? 'GET';
   const parsed = requestSegments(req.url ?? '/', prefix);
@@ -167,17 +171,24 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, root:
     room.request(rel, query, ip, range ? 206 : 200, 0);
     return void res.end();
   }
+  const cached = cache?.get(r);
+  let stream: ReadStream | undefined;
   await new Promise<void>((resolve) => {
-    const stream = createReadStream(r.file, { start, end, highWaterMark: 256 * 1024 });
+    res.on('close', () => {
+      stream?.destroy();
+      // Only complete transfers count as a step reached.
+      if (res.writableFinished) room.request(rel, query, ip, range ? 206 : 200, length);
+      resolve();
+    });
+    if (cached) {
+      // One shared Buffer for every client: the socket write is the only copy.
+      res.end(cached.subarray(start, end + 1));
+      return;
+    }
+    stream = createReadStream(r.file, { start, end, highWaterMark: 256 * 1024 });
     stream.on('error', (e) => {
       log(`error ${ip} ${req.url}: ${e.message}`);
       res.destroy();
-      resolve();
-    });
-    res.on('close', () => {
-      stream.destroy();
-      // Only complete transfers count as a step reached.
-      if (res.writableFinished) room.request(rel, query, ip, range ? 206 : 200, length);
       resolve();
     });
     stream.pipe(res);
