@@ -1,11 +1,14 @@
 // Getting a chunk's bytes: from the local cache of chunks already fetched (an interrupted
 // pull resumes from there), from a seed (a file already on the server that contains the
-// chunk), or from the repository. Every chunk is checked against its sha256 before it is
-// used or stored; a seed that no longer matches is simply not used.
+// chunk), or from the repository: as a delta against chunks this server has, when the
+// release's signed deltas list one, else whole. Every chunk is checked against its sha256
+// before it is used or stored; a seed that no longer matches is simply not used, and a
+// delta that is missing, damaged or rebuilds the wrong bytes falls back to the whole chunk.
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { chunkPath } from './format.js';
+import { chunkPath, deltaPath, type DeltaEntry } from './format.js';
+import { applyDelta, DeltaError } from './delta.js';
 import type { RepoSource } from './source.js';
 import { faultPoint } from './fault.js';
 
@@ -21,6 +24,10 @@ export interface ChunkStats {
   cached: number;
   seeded: number;
   seededBytes: number;
+  /** Chunks rebuilt from deltas: how many, the deltas' bytes, the chunks' bytes. */
+  deltas: number;
+  deltaBytes: number;
+  deltaChunkBytes: number;
 }
 
 export function sha256hex(b: Uint8Array): string {
@@ -28,11 +35,14 @@ export function sha256hex(b: Uint8Array): string {
 }
 
 export class ChunkGetter {
-  readonly stats: ChunkStats = { fetched: 0, fetchedBytes: 0, cached: 0, seeded: 0, seededBytes: 0 };
+  readonly stats: ChunkStats = { fetched: 0, fetchedBytes: 0, cached: 0, seeded: 0, seededBytes: 0, deltas: 0, deltaBytes: 0, deltaChunkBytes: 0 };
   constructor(
     private readonly cacheDir: string,
     private readonly source: RepoSource,
     readonly seeds: Map<string, SeedRef>,
+    /** Chunk id -> how to rebuild it from a delta (from the verified deltas document). */
+    private readonly deltas: Map<string, DeltaEntry> = new Map(),
+    private readonly warn: (m: string) => void = () => undefined,
   ) {}
 
   private cachePath(id: string): string {
@@ -44,13 +54,78 @@ export class ChunkGetter {
     return st?.size === size;
   }
 
-  /** Fetch from the repository into the cache (verified). */
+  /** Fetch from the repository into the cache (verified): as a delta when possible. */
   async fetch(id: string, size: number): Promise<Buffer> {
+    const rebuilt = await this.fromDelta(id, size);
+    const data = rebuilt ?? (await this.fetchWhole(id, size));
+    await this.store(id, data);
+    if (!rebuilt) {
+      this.stats.fetched++;
+      this.stats.fetchedBytes += data.length;
+    }
+    faultPoint('chunk fetched');
+    return data;
+  }
+
+  private async fetchWhole(id: string, size: number): Promise<Buffer> {
     const data = await this.source.get(chunkPath(id));
     if (!data) throw new PullDataError(`${this.source.describe(chunkPath(id))}: chunk missing from the ${this.source.kind === 'dir' ? 'bundle' : 'repository'}`, this.source.kind === 'dir' ? 'the bundle is incomplete or made --since a release this server does not have; write a full bundle (without --since)' : 'the repository is incomplete; republish');
     if (data.length !== size || sha256hex(data) !== id) {
       throw new PullDataError(`${this.source.describe(chunkPath(id))}: chunk does not match its sha256 (modified or damaged)`, 'nothing was applied; check the repository or stick');
     }
+    return data;
+  }
+
+  /**
+   * The chunk rebuilt from a delta and its base, or undefined when there is no delta for
+   * it, this server lacks a base chunk, or the delta is missing, damaged or rebuilds other
+   * bytes than the signed chunk id (then the whole chunk is fetched instead).
+   */
+  private async fromDelta(id: string, size: number): Promise<Buffer | undefined> {
+    const e = this.deltas.get(id);
+    if (!e || e.size !== size) return undefined;
+    const parts: Buffer[] = [];
+    for (const [bid, bn] of e.base) {
+      const b = await this.local(bid, bn);
+      if (!b) return undefined;
+      parts.push(b);
+    }
+    const rel = deltaPath(e.delta);
+    const delta = await this.source.get(rel);
+    if (!delta) {
+      this.warn(`${this.source.describe(rel)}: delta missing; fetching the whole chunk`);
+      return undefined;
+    }
+    if (delta.length !== e.deltaSize || sha256hex(delta) !== e.delta) {
+      this.warn(`${this.source.describe(rel)}: delta does not match its sha256 (modified or damaged); fetching the whole chunk`);
+      return undefined;
+    }
+    let out: Buffer;
+    try {
+      out = applyDelta(Buffer.concat(parts), delta, size);
+    } catch (err) {
+      if (!(err instanceof DeltaError)) throw err;
+      this.warn(`${this.source.describe(rel)}: ${err.message}; fetching the whole chunk`);
+      return undefined;
+    }
+    if (sha256hex(out) !== id) {
+      this.warn(`${this.source.describe(rel)}: the chunk rebuilt from this delta does not match its sha256; fetching the whole chunk`);
+      return undefined;
+    }
+    this.stats.deltas++;
+    this.stats.deltaBytes += delta.length;
+    this.stats.deltaChunkBytes += size;
+    return out;
+  }
+
+  /** A chunk from the cache or a seed, never the network (a delta's base). */
+  private async local(id: string, size: number): Promise<Buffer | undefined> {
+    const cached = await fsp.readFile(this.cachePath(id)).catch(() => undefined);
+    if (cached && cached.length === size && sha256hex(cached) === id) return cached;
+    return this.fromSeed(id, size);
+  }
+
+  private async store(id: string, data: Buffer): Promise<void> {
     const file = this.cachePath(id);
     await fsp.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.part`;
@@ -63,10 +138,6 @@ export class ChunkGetter {
       if (code === 'ENOSPC' || code === 'EDQUOT') throw new Error(`${this.cacheDir}: disk full while storing fetched chunks; free space (the release needs about its changed size twice) and pull again`);
       throw e;
     }
-    this.stats.fetched++;
-    this.stats.fetchedBytes += data.length;
-    faultPoint('chunk fetched');
-    return data;
   }
 
   async fromSeed(id: string, size: number): Promise<Buffer | undefined> {

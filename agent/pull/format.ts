@@ -7,6 +7,9 @@
 //   release.json                 the newest release (also releases/<n>.release.json)
 //   releases/<n>.release.json    every release, for bundles --since and history
 //   chunks/<ab>/<sha256>.chk     content, cut by content-defined chunking, named by sha256
+//   releases/<n>.deltas.json     optional, signed: chunks of release n that can be rebuilt
+//                                from chunks a server already has (base) plus a delta
+//   deltas/<ab>/<sha256>.dlt     chunk deltas (agent/pull/delta.ts), named by their sha256
 //   bundle.json                  bundles only: what the bundle holds (not trusted)
 //   reports/<host>.json          bundles only: signed reports written by servers
 //
@@ -67,12 +70,42 @@ export interface ReleaseDoc {
   repo?: { files: ReleaseFile[] };
 }
 
+/**
+ * A chunk of the release that can be rebuilt from `base` (chunks of an earlier release,
+ * concatenated) and the delta file `delta`. The rebuilt bytes are only used when their
+ * sha256 is the chunk id from the signed release; the delta itself is never trusted.
+ */
+export interface DeltaEntry {
+  chunk: string;
+  size: number;
+  delta: string;
+  deltaSize: number;
+  base: [string, number][];
+}
+
+/**
+ * releases/<n>.deltas.json, signed like a release and bound to it by the sha256 of the
+ * release's canonical JSON. A separate document so the release format (and agents that
+ * predate deltas) stay as they are; a server that cannot use it fetches whole chunks.
+ */
+export interface DeltasDoc {
+  _type: 'xs-deltas';
+  spec: number;
+  site: string;
+  version: number;
+  /** sha256 of canonical(release n's signed document). */
+  release: string;
+  deltas: DeltaEntry[];
+}
+
 export interface BundleInfo {
   _type: 'xs-bundle';
   site: string;
   version: number;
   since: number | null;
   chunks: number;
+  /** Chunks the bundle carries as deltas against chunks the school has. */
+  deltas?: number;
   bytes: number;
   created: string;
 }
@@ -83,6 +116,8 @@ export const BUNDLE_FILE = 'bundle.json';
 export const rootPath = (n: number) => `roots/${n}.root.json`;
 export const releasePath = (n: number) => `releases/${n}.release.json`;
 export const chunkPath = (id: string) => `chunks/${id.slice(0, 2)}/${id}.chk`;
+export const deltasPath = (n: number) => `releases/${n}.deltas.json`;
+export const deltaPath = (id: string) => `deltas/${id.slice(0, 2)}/${id}.dlt`;
 export const reportPath = (host: string) => `reports/${host}.json`;
 
 export class FormatError extends Error {
@@ -226,6 +261,40 @@ export function checkRelease(v: unknown, doc: string): ReleaseDoc {
     out.repo = { files: c.arr(r.files, 'signed.repo.files').map((y, j) => checkFile(c, y, `signed.repo.files[${j}]`, false)) };
   }
   return out;
+}
+
+export function checkDeltas(v: unknown, doc: string): DeltasDoc {
+  const c = new Check(doc);
+  const o = c.obj(v, 'signed');
+  if (o._type !== 'xs-deltas') c.fail('signed._type', 'must be "xs-deltas" (is this a deltas file?)');
+  if (o.spec !== SPEC) c.fail('signed.spec', `format ${String(o.spec)} is not supported (this agent reads ${SPEC})`);
+  const deltas = c.arr(o.deltas, 'signed.deltas').map((x, i) => {
+    const f = `signed.deltas[${i}]`;
+    const e = c.obj(x, f);
+    const size = c.int(e.size, `${f}.size`, 1);
+    if (size > MAX_CHUNK) c.fail(`${f}.size`, `chunk of ${size} bytes is larger than ${MAX_CHUNK}`);
+    const base = c.arr(e.base, `${f}.base`).map((y, j) => {
+      const a = c.arr(y, `${f}.base[${j}]`);
+      const n = c.int(a[1], `${f}.base[${j}][1]`, 1);
+      if (n > MAX_CHUNK) c.fail(`${f}.base[${j}][1]`, `chunk of ${n} bytes is larger than ${MAX_CHUNK}`);
+      return [c.str(a[0], `${f}.base[${j}][0]`, HEX64, 'a chunk id'), n] as [string, number];
+    });
+    if (base.length === 0 || base.length > 8) c.fail(`${f}.base`, 'must list 1 to 8 chunks');
+    return {
+      chunk: c.str(e.chunk, `${f}.chunk`, HEX64, 'a chunk id'),
+      size,
+      delta: c.str(e.delta, `${f}.delta`, HEX64, 'a sha256'),
+      deltaSize: c.int(e.deltaSize, `${f}.deltaSize`, 1),
+      base,
+    };
+  });
+  return {
+    _type: 'xs-deltas', spec: SPEC,
+    site: c.str(o.site, 'signed.site', /^[a-z0-9][a-z0-9-]*$/, 'a site name'),
+    version: c.int(o.version, 'signed.version', 1),
+    release: c.str(o.release, 'signed.release', HEX64, 'a sha256'),
+    deltas,
+  };
 }
 
 /** Every chunk id a release needs, with its size. */

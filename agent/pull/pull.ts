@@ -9,8 +9,8 @@ import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
 import { openRepoSource, type NetOptions, type RepoSource } from './source.js';
 import { StateDir } from './state.js';
-import { checkRelease, checkRoot, parseEnvelope, releaseChunks, rootPath, RELEASE_FILE, FormatError, type ReleaseDoc, type RootDoc, type FileRef } from './format.js';
-import { anchorRoot, nextRoot, verifyRelease, TrustError } from './trust.js';
+import { checkDeltas, checkRelease, checkRoot, deltasPath, parseEnvelope, releaseChunks, rootPath, RELEASE_FILE, FormatError, type DeltaEntry, type DeltasDoc, type ReleaseDoc, type RootDoc, type FileRef } from './format.js';
+import { anchorRoot, nextRoot, verifyDeltas, verifyRelease, TrustError } from './trust.js';
 import type { Envelope } from './sign.js';
 import { ChunkGetter, PullDataError } from './chunks.js';
 import { buildSeeds, makePlan, type FileIndex, type Plan } from './plan.js';
@@ -71,7 +71,7 @@ export async function pull(o: PullOptions): Promise<PullStatus> {
       o.log(`xs-agent: release ${status.version} is current (${source.describe(RELEASE_FILE)})`);
       return status;
     }
-    await applyRelease(o, state, source, release, current?.signed, status);
+    await applyRelease(o, state, source, root, release, current?.signed, status, warn);
     return status;
   } catch (e) {
     if (e instanceof Refused || e instanceof TrustError || e instanceof PullDataError || e instanceof FormatError) {
@@ -206,7 +206,27 @@ async function loadIndex(state: StateDir): Promise<FileIndex> {
   return (await state.readJson<FileIndex>('index.json').catch(() => undefined)) ?? {};
 }
 
-async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource, env: Envelope<ReleaseDoc>, prev: ReleaseDoc | undefined, status: PullStatus): Promise<void> {
+/**
+ * The release's deltas (chunk id -> entry), verified; none when the source has no deltas
+ * document or it does not verify. Deltas only save bytes: without them whole chunks are
+ * fetched, so a bad document is a warning, not a refusal.
+ */
+async function loadDeltas(source: RepoSource, root: RootDoc, r: ReleaseDoc, warn: (m: string) => void): Promise<Map<string, DeltaEntry>> {
+  const rel = deltasPath(r.version);
+  const doc = source.describe(rel);
+  try {
+    const env = await getEnvelope(source, rel);
+    if (!env) return new Map();
+    const d: Envelope<DeltasDoc> = { signed: checkDeltas(env.signed, doc), signatures: env.signatures };
+    return new Map(verifyDeltas(root, d, r, doc).deltas.map((e) => [e.chunk, e]));
+  } catch (e) {
+    if (!(e instanceof FormatError || e instanceof TrustError)) throw e;
+    warn(`${e.message}; deltas not used, whole chunks are fetched`);
+    return new Map();
+  }
+}
+
+async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource, root: RootDoc, env: Envelope<ReleaseDoc>, prev: ReleaseDoc | undefined, status: PullStatus, warn: (m: string) => void): Promise<void> {
   const r = env.signed;
   const index = await loadIndex(state);
   const plan = await makePlan(o.target.fs, r, prev, index);
@@ -214,13 +234,15 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
   status.files = { written: plan.write.length, removed: plan.remove.length, unchanged: plan.unchanged };
   o.log(`xs-agent: release ${r.version} (${r.release}): ${plan.write.length} files to write, ${plan.remove.length} to remove, ${plan.unchanged} unchanged`);
   const seeds = await buildSeeds(o.target.fs, plan, prev, index);
-  const getter = new ChunkGetter(state.p('chunks'), source, seeds);
   // Everything the release needs that is not on disk: changed files, scripts, repo.
   const need = new Map<string, number>();
   const add = (f: FileRef) => f.chunks.forEach(([id, n]) => need.set(id, n));
   plan.write.forEach((f) => add(f.ref));
   changedLayers(r, prev).forEach((l) => l.script && add(l.script));
   r.repo?.files.forEach(add);
+  const lacking = [...need].some(([id, n]) => seeds.get(id)?.size !== n);
+  const deltas = lacking ? await loadDeltas(source, root, r, warn) : new Map<string, DeltaEntry>();
+  const getter = new ChunkGetter(state.p('chunks'), source, seeds, deltas, warn);
   let lastLog = 0;
   await getter.prefetch(need, o.parallel, (done, total, bytes) => {
     if (Date.now() - lastLog > 2000 || done === total) {
@@ -228,6 +250,7 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
       o.log(`xs-agent: fetched ${done}/${total} chunks (${(bytes / 1048576).toFixed(1)} MiB)`);
     }
   });
+  if (getter.stats.deltas) o.log(`xs-agent: ${getter.stats.deltas} chunks rebuilt from deltas: ${(getter.stats.deltaBytes / 1048576).toFixed(2)} MiB fetched for ${(getter.stats.deltaChunkBytes / 1048576).toFixed(2)} MiB of chunks`);
   // Package repository and scripts are staged in the state directory (not the target).
   const repoDir = r.repo ? state.p('repo', String(r.version)) : undefined;
   if (r.repo && repoDir) {
@@ -246,7 +269,7 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
   await state.writeJson('pending.json', env);
   faultPoint('pending');
   const j = await prepare(state, o.target.fs, plan, r.version, getter);
-  status.chunks = { fetched: getter.stats.fetched, fetchedBytes: getter.stats.fetchedBytes, seeded: getter.stats.seeded, seededBytes: getter.stats.seededBytes, cached: getter.stats.cached };
+  status.chunks = { ...getter.stats };
   await setPhase(state, j, 'switch');
   await afterCommit(o, state, j, r, prev, status, index, getter);
 }

@@ -22,7 +22,9 @@ export interface PullStatus {
   warnings: string[];
   notes: string[];
   files?: { written: number; removed: number; unchanged: number };
-  chunks?: { fetched: number; fetchedBytes: number; seeded: number; seededBytes: number; cached: number };
+  /** fetched: whole chunks from the source; deltas: chunks rebuilt from deltas (deltaBytes
+   * fetched in place of deltaChunkBytes); seeded/cached: found on this server. */
+  chunks?: { fetched: number; fetchedBytes: number; seeded: number; seededBytes: number; cached: number; deltas: number; deltaBytes: number; deltaChunkBytes: number };
   /** Wall time of the pull, ms. */
   ms?: number;
 }

@@ -7,7 +7,9 @@
 //  - a release is accepted only with the threshold of the newest root's keys.
 import type { Envelope } from './sign.js';
 import { countValid, keyId } from './sign.js';
-import type { ReleaseDoc, RootDoc } from './format.js';
+import type { DeltasDoc, ReleaseDoc, RootDoc } from './format.js';
+import { canonical } from './canonical.js';
+import { createHash } from 'node:crypto';
 
 export class TrustError extends Error {
   constructor(message: string, readonly hint: string) {
@@ -63,4 +65,19 @@ export function verifyRelease(root: RootDoc, env: Envelope<ReleaseDoc>, doc: str
   }
   if (env.signed.site !== root.site) throw new TrustError(`${doc}: release is for site "${env.signed.site}", not "${root.site}"`, 'point the agent at its own site\'s repository');
   return env.signed;
+}
+
+/** sha256 of a release's canonical JSON: what a deltas document is bound to. */
+export function releaseDigest(r: ReleaseDoc): string {
+  return createHash('sha256').update(canonical(r)).digest('hex');
+}
+
+/** A deltas document: signed by the root's keys and made for exactly this release. */
+export function verifyDeltas(root: RootDoc, env: Envelope<DeltasDoc>, release: ReleaseDoc, doc: string): DeltasDoc {
+  if (countValid(env, root.keys) < root.threshold) throw new TrustError(`${doc}: signatures do not verify`, 'the deltas are not used; whole chunks are fetched');
+  const d = env.signed;
+  if (d.site !== release.site || d.version !== release.version || d.release !== releaseDigest(release)) {
+    throw new TrustError(`${doc}: made for another release (site ${d.site}, version ${d.version})`, 'the deltas are not used; whole chunks are fetched');
+  }
+  return d;
 }

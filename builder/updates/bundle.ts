@@ -1,14 +1,16 @@
 // `xsbuild bundle`: an offline copy of the newest release for a USB stick. Same layout
 // as the repository (agent/pull/format.ts), holding the signed metadata and only the
-// chunks a school at release --since lacks (or all of them). Chunks go first and
-// bundle.json last; reports/ that servers wrote onto the stick are kept.
+// chunks a school at release --since lacks (or all of them). Where the release's signed
+// deltas rebuild a chunk from chunks the school has (its base is in release --since), the
+// bundle carries the delta instead of the chunk. Chunks go first and bundle.json last;
+// reports/ that servers wrote onto the stick are kept.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { loadSite } from '../site.js';
 import { BuildError, InputError } from '../errors.js';
-import { verifyRelease, TrustError } from '../../agent/pull/trust.js';
-import { BUNDLE_FILE, RELEASE_FILE, ROOT_FILE, chunkPath, releaseChunks, releasePath, rootPath, type BundleInfo } from '../../agent/pull/format.js';
+import { verifyDeltas, verifyRelease, TrustError } from '../../agent/pull/trust.js';
+import { BUNDLE_FILE, RELEASE_FILE, ROOT_FILE, checkDeltas, chunkPath, deltaPath, deltasPath, parseEnvelope, releaseChunks, releasePath, rootPath, FormatError, type BundleInfo, type DeltaEntry, type DeltasDoc, type ReleaseDoc, type RootDoc } from '../../agent/pull/format.js';
 import { readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { isoTime } from './publish.js';
 
@@ -17,6 +19,8 @@ export interface BundleResult {
   version: number;
   since: number | null;
   chunks: number;
+  /** Chunks carried as deltas (their bytes are in `bytes`). */
+  deltas: number;
   bytes: number;
   releaseBytes: number;
 }
@@ -45,6 +49,8 @@ export async function bundle(o: { site: string; repo: string; to: string; since?
   }
   const need = releaseChunks(latest);
   for (const id of base.keys()) need.delete(id);
+  const deltas = base.size > 0 ? await usableDeltas(repo, root, latest, need, base) : { entries: [], text: undefined };
+  for (const e of deltas.entries) need.delete(e.chunk);
   // Layer scripts are not files on the server (no seed holds them) and run whenever their
   // layer changes: a bundle always carries them. They are small.
   for (const l of latest.layers) for (const [id, n] of l.script?.chunks ?? []) need.set(id, n);
@@ -64,28 +70,62 @@ export async function bundle(o: { site: string; repo: string; to: string; since?
     }
     await writeAtomic(dst, data);
   }
-  // Chunks of an earlier bundle on the same stick that this one does not need.
-  await pruneChunks(to, need);
+  for (const e of deltas.entries) {
+    const dst = path.join(to, deltaPath(e.delta));
+    bytes += e.deltaSize;
+    if ((await stat(dst).catch(() => undefined))?.size === e.deltaSize) continue;
+    const src = path.join(repo, deltaPath(e.delta));
+    const data = await readFile(src).catch(() => undefined);
+    if (!data || data.length !== e.deltaSize || createHash('sha256').update(data).digest('hex') !== e.delta) {
+      throw new BuildError(`${src}: delta missing or damaged (sha256 mismatch)`, 'publish again with --refresh, or write a full bundle (without --since)');
+    }
+    await writeAtomic(dst, data);
+  }
+  // Chunks and deltas of an earlier bundle on the same stick that this one does not need.
+  await prune(to, 'chunks', /^([0-9a-f]{64})\.chk$/, new Set(need.keys()));
+  await prune(to, 'deltas', /^([0-9a-f]{64})\.dlt$/, new Set(deltas.entries.map((e) => e.delta)));
   for (const env of state.roots) await writeAtomic(path.join(to, rootPath(env.signed.version)), prettyEnvelope(env));
   await writeAtomic(path.join(to, ROOT_FILE), prettyEnvelope(state.roots[state.roots.length - 1]!));
+  if (deltas.text !== undefined && deltas.entries.length > 0) await writeAtomic(path.join(to, deltasPath(latest.version)), deltas.text);
   const text = prettyEnvelope(state.latest);
   await writeAtomic(path.join(to, releasePath(latest.version)), text);
   await writeAtomic(path.join(to, RELEASE_FILE), text);
-  const info: BundleInfo = { _type: 'xs-bundle', site: latest.site, version: latest.version, since: o.since ?? null, chunks: need.size, bytes, created: isoTime(Date.now()) };
+  const info: BundleInfo = { _type: 'xs-bundle', site: latest.site, version: latest.version, since: o.since ?? null, chunks: need.size, deltas: deltas.entries.length, bytes, created: isoTime(Date.now()) };
   await writeAtomic(path.join(to, BUNDLE_FILE), JSON.stringify(info, null, 1) + '\n');
-  return { dir: to, version: latest.version, since: o.since ?? null, chunks: need.size, bytes, releaseBytes: Buffer.byteLength(text) };
+  return { dir: to, version: latest.version, since: o.since ?? null, chunks: need.size, deltas: deltas.entries.length, bytes, releaseBytes: Buffer.byteLength(text) };
 }
 
-async function pruneChunks(to: string, keep: Map<string, number>): Promise<void> {
-  const top = path.join(to, 'chunks');
+/**
+ * Deltas of the newest release whose chunk the school lacks and whose base it has (every
+ * base chunk is in its release), with the deltas document's text to copy as it is.
+ */
+async function usableDeltas(repo: string, root: RootDoc, latest: ReleaseDoc, need: Map<string, number>, have: Map<string, number>): Promise<{ entries: DeltaEntry[]; text?: string }> {
+  const file = path.join(repo, deltasPath(latest.version));
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return { entries: [] };
+  let doc: DeltasDoc;
+  try {
+    const env = parseEnvelope(text, file);
+    doc = verifyDeltas(root, { signed: checkDeltas(env.signed, file), signatures: env.signatures }, latest, file);
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof TrustError) throw new BuildError(`${e.message}`, 'publish again with --refresh to rewrite it, or write a full bundle (without --since)');
+    throw e;
+  }
+  const entries = doc.deltas.filter((e) => need.get(e.chunk) === e.size && e.base.every(([id, n]) => have.get(id) === n));
+  return { entries, text };
+}
+
+async function prune(to: string, sub: string, name: RegExp, keep: Set<string>): Promise<void> {
+  const top = path.join(to, sub);
   for (const d of await readdir(top).catch(() => [] as string[])) {
     const dir = path.join(top, d);
     for (const f of await readdir(dir).catch(() => [] as string[])) {
-      const m = /^([0-9a-f]{64})\.chk$/.exec(f);
+      const m = name.exec(f);
       if (!m || !keep.has(m[1]!)) await rm(path.join(dir, f), { force: true });
     }
     await rmdir(dir).catch(() => undefined);
   }
+  if (sub !== 'chunks') return;
   // Old release files of earlier bundles are not needed either.
   for (const f of await readdir(path.join(to, 'releases')).catch(() => [] as string[])) await rm(path.join(to, 'releases', f), { force: true });
 }

@@ -100,7 +100,7 @@ export function runPublish(argv: string[], io: Io = stdio): Promise<number> {
     });
     if (values.json) io.out(JSON.stringify(r) + '\n');
     else if (!r.changed) io.out(`unchanged: release ${r.version} is current (${r.files} files, nothing written)\n`);
-    else io.out(`release ${r.version}: ${r.files} files, ${r.chunks} chunks (${human(r.bytes)}); new in the repository: ${r.newChunks} chunks (${human(r.newBytes)}) in ${r.seconds.toFixed(1)} s\n`);
+    else io.out(`release ${r.version}: ${r.files} files, ${r.chunks} chunks (${human(r.bytes)}); new in the repository: ${r.newChunks} chunks (${human(r.newBytes)})${r.deltas ? `, ${r.deltas} of them also as deltas (${human(r.deltaBytes)} for ${human(r.deltaChunkBytes)})` : ''} in ${r.seconds.toFixed(1)} s\n`);
     return 0;
   });
 }
@@ -124,7 +124,7 @@ export function runBundle(argv: string[], io: Io = stdio): Promise<number> {
     }
     const r = await bundle({ site: positionals[0]!, repo: values.repo, to: values.to, since });
     if (values.json) io.out(JSON.stringify(r) + '\n');
-    else io.out(`bundle of release ${r.version}${r.since ? ` since ${r.since}` : ''}: ${r.chunks} chunks (${human(r.bytes)}) in ${r.dir}\n`);
+    else io.out(`bundle of release ${r.version}${r.since ? ` since ${r.since}` : ''}: ${r.chunks} chunks${r.deltas ? ` and ${r.deltas} deltas` : ''} (${human(r.bytes)}) in ${r.dir}\n`);
     return 0;
   });
 }

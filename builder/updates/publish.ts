@@ -2,6 +2,8 @@
 // Content is chunked and stored by sha256 (only chunks the repository lacks are written),
 // then the release metadata is signed and written, release.json last. A site whose
 // content did not change gets no new release (unless --refresh: same content, new expiry).
+// Chunks new in this release also get deltas against the previous release's chunks
+// (builder/updates/deltas.ts), listed in a signed releases/<n>.deltas.json.
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { validateSite } from '../pipeline.js';
@@ -10,7 +12,9 @@ import { takeLock } from '../lock.js';
 import { chunkFile, chunkBuffer, type ChunkedFile } from '../../agent/pull/chunker.js';
 import { canonical } from '../../agent/pull/canonical.js';
 import { signDoc } from '../../agent/pull/sign.js';
-import { SPEC, rootPath, releasePath, ROOT_FILE, RELEASE_FILE, type FileRef, type ReleaseDoc, type ReleaseFile, type RootDoc } from '../../agent/pull/format.js';
+import { releaseDigest } from '../../agent/pull/trust.js';
+import { makeDeltas, readDeltaEntries } from './deltas.js';
+import { SPEC, rootPath, releasePath, deltasPath, ROOT_FILE, RELEASE_FILE, type DeltasDoc, type FileRef, type ReleaseDoc, type ReleaseFile, type RootDoc } from '../../agent/pull/format.js';
 import { loadSigningKey, type SigningKey } from './keys.js';
 import { putChunk, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { gatherContent, type ContentFile } from './content.js';
@@ -37,6 +41,10 @@ export interface PublishResult {
   bytes: number;
   newChunks: number;
   newBytes: number;
+  /** Chunks that can also be fetched as deltas, those chunks' bytes, the deltas' bytes. */
+  deltas: number;
+  deltaChunkBytes: number;
+  deltaBytes: number;
   seconds: number;
 }
 
@@ -133,15 +141,22 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       return canonical(rest);
     };
     if (last && strip(last) === canonical(body) && !o.refresh) {
-      return { version: last.version, changed: false, ...stats, seconds: (Date.now() - t0) / 1000 };
+      return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, seconds: (Date.now() - t0) / 1000 };
     }
     const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
     const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
+    // Deltas before the release files: a client that sees the release can use them.
+    const d = await makeDeltas(repo, last, last ? await readDeltaEntries(repo, last.version) : [], body);
+    if (d.entries.length > 0) {
+      const dd: DeltasDoc = { _type: 'xs-deltas', spec: SPEC, site: doc.site, version, release: releaseDigest(doc), deltas: d.entries };
+      // Compact: one line per entry would double the bytes every pull downloads.
+      await writeAtomic(path.join(repo, deltasPath(version)), JSON.stringify(signDoc(dd, [key])) + '\n');
+    }
     const env = signDoc(doc, [key]);
     const text = prettyEnvelope(env);
     await writeAtomic(path.join(repo, releasePath(version)), text);
     await writeAtomic(path.join(repo, RELEASE_FILE), text);
-    return { version, changed: true, ...stats, seconds: (Date.now() - t0) / 1000 };
+    return { version, changed: true, ...stats, deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, seconds: (Date.now() - t0) / 1000 };
   } finally {
     await lock.release();
   }

@@ -51,11 +51,13 @@ test('bundles: full, --since, report on the stick, truncated bundle refused', as
 
   // Truncated: one chunk missing (stick pulled out while copying). Refused, nothing applied.
   const before = snapshot(root);
-  // The largest chunk: part of the changed library file (scripts of unchanged layers are
-  // on the stick too but not needed by this server).
-  const chunks = (readdirSync(path.join(stick, 'chunks'), { recursive: true }) as string[]).filter((x) => x.endsWith('.chk'));
-  chunks.sort((x, y) => statSync(path.join(stick, 'chunks', y)).size - statSync(path.join(stick, 'chunks', x)).size);
-  const victim = path.join(stick, 'chunks', chunks[0]!);
+  // A delta of the changed library file (the server has its base, so the bundle carries
+  // the delta, not the chunk): scripts of unchanged layers are on the stick too but not
+  // needed by this server, so they would not do.
+  assert.ok(info.deltas >= 1, `the edit travels as a delta: ${since.stdout}`);
+  const deltas = (readdirSync(path.join(stick, 'deltas'), { recursive: true }) as string[]).filter((x) => x.endsWith('.dlt'));
+  deltas.sort((x, y) => statSync(path.join(stick, 'deltas', y)).size - statSync(path.join(stick, 'deltas', x)).size);
+  const victim = path.join(stick, 'deltas', deltas[0]!);
   const saved = readFileSync(victim);
   unlinkSync(victim);
   const bad = await runAgent(pullArgs(stick, root, state, f.pub));

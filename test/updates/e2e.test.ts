@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { publish } from '../../builder/updates/publish.js';
 import { generateKeys } from '../../builder/updates/keys.js';
 import { makeFixture, serveRepo, runAgent, snapshot, pullArgs, statusOf, patchFile, addExtraLayer, siteYaml, type Fixture } from './helpers.js';
-import { releaseChunks, checkRelease, chunkPath } from '../../agent/pull/format.js';
+import { releaseChunks, checkRelease, checkDeltas, chunkPath, deltaPath, deltasPath } from '../../agent/pull/format.js';
 import { runCli } from '../helpers/project.js';
 
 const site = (f: Fixture) => path.join(f.dir, 'sites', 'upd.yaml');
@@ -19,6 +19,11 @@ const countFiles = (dir: string): number => readdirSync(dir, { recursive: true, 
 function releaseDoc(repo: string, n?: number) {
   const file = n ? path.join(repo, 'releases', `${n}.release.json`) : path.join(repo, 'release.json');
   return checkRelease(JSON.parse(readFileSync(file, 'utf8')).signed, file);
+}
+
+function readDeltaEntries(repo: string, n: number) {
+  const file = path.join(repo, deltasPath(n));
+  return existsSync(file) ? checkDeltas(JSON.parse(readFileSync(file, 'utf8')).signed, file).deltas : [];
 }
 
 test('publish, pull over HTTP, publish a change, pull only the difference', async (t) => {
@@ -70,8 +75,13 @@ test('publish, pull over HTTP, publish a change, pull only the difference', asyn
   const b = await runAgent(pullArgs(srv.url, root, state, f.pub));
   assert.equal(b.code, 0, b.stdout + b.stderr);
   const fetched = srv.chunkRequests();
-  assert.deepEqual(new Set(fetched.map((l) => l.path)), new Set([...expected].map(chunkPath)), 'only the chunks release 1 did not have');
-  const bytes = fetched.reduce((s, l) => s + l.bytes, 0);
+  // A chunk of the edited file may come as a delta against release 1's chunks instead.
+  const deltaOf = new Map(readDeltaEntries(f.repo, 2).map((e) => [deltaPath(e.delta), e.chunk]));
+  const deltas = srv.log.filter((l) => l.path.startsWith('deltas/') && l.status === 200);
+  const viaDelta = new Set(deltas.map((l) => deltaOf.get(l.path)!));
+  assert.ok([...viaDelta].every((id) => expected.has(id)), 'deltas only for chunks release 1 did not have');
+  assert.deepEqual(new Set(fetched.map((l) => l.path)), new Set([...expected].filter((id) => !viaDelta.has(id)).map(chunkPath)), 'only the chunks release 1 did not have, less those rebuilt from deltas');
+  const bytes = [...fetched, ...deltas].reduce((s, l) => s + l.bytes, 0);
   assert.ok(bytes < 600 * 1024, `fetched ${bytes} bytes for a 2000-byte edit and two small files`);
   assert.equal(readFileSync(path.join(root, 'library/common/videos/big.bin')).equals(readFileSync(path.join(f.lib, 'videos/big.bin'))), true);
   assert.equal(readFileSync(path.join(root, 'etc/motd'), 'utf8'), 'Welcome to XS, release 2\n');

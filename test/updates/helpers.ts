@@ -188,7 +188,7 @@ export function pullArgs(from: string, root: string, state: string, pub: string,
   return ['pull', '--from', from, '--root', root, '--state', state, '--trust', pub, ...extra];
 }
 
-export function statusOf(state: string): { result: string; version: number | null; error?: string; warnings: string[]; notes: string[]; chunks?: { fetched: number; fetchedBytes: number; seeded: number } } {
+export function statusOf(state: string): { result: string; version: number | null; error?: string; warnings: string[]; notes: string[]; chunks?: { fetched: number; fetchedBytes: number; seeded: number; deltas: number; deltaBytes: number; deltaChunkBytes: number } } {
   return JSON.parse(readFileSync(path.join(state, 'status.json'), 'utf8'));
 }
 
