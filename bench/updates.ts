@@ -6,8 +6,9 @@
 // usage: node dist/bench/updates.js [--mib 512] [--files 8]
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync, readdirSync, statSync, cpSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, readdirSync, statSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { publish } from '../builder/updates/publish.js';
 import { bundle } from '../builder/updates/bundle.js';
@@ -45,9 +46,11 @@ async function main(): Promise<void> {
     if (a.code !== 0) throw new Error(a.stdout + a.stderr);
     const full = srv.log.reduce((s, l) => s + l.bytes, 0);
     console.log(`pull 1 (full): ${mb(full)} over HTTP, ${secs(t)}`);
-    // The school's copy before the change, for rsync.
+    // The school's copy before the change, for rsync. With the source's timestamps: rsync's
+    // quick check (size + mtime to the second) would skip an edited file whose copy was
+    // made in the same second as the edit, and count too few bytes.
     const before = path.join(work, 'rsync-dest');
-    if (hasRsync()) cpSync(path.join(root, 'library/common'), before, { recursive: true });
+    if (hasRsync()) cpSync(f.lib, before, { recursive: true, preserveTimestamps: true });
 
     // 1% changed: 20 scattered edits per file, each 1/2000 of the file.
     const edits = 20;
@@ -65,22 +68,27 @@ async function main(): Promise<void> {
     console.log(`changed: ${mb(changed)} in ${FILES * edits} places (${((100 * changed) / (FILES * per)).toFixed(2)}%)`);
     t = Date.now();
     const p2 = await publish({ site, repo: f.repo, keyFile: f.key });
-    console.log(`publish 2: ${p2.newChunks} new chunks, ${mb(p2.newBytes)} stored, ${secs(t)}`);
+    console.log(`publish 2: ${p2.newChunks} new chunks, ${mb(p2.newBytes)} stored, ${p2.deltas} deltas (${mb(p2.deltaBytes)} for ${mb(p2.deltaChunkBytes)} of chunks), ${secs(t)}`);
     srv.log.length = 0;
     t = Date.now();
     const b = await runAgent(pullArgs(srv.url, root, state, f.pub));
     if (b.code !== 0) throw new Error(b.stdout + b.stderr);
     const delta = srv.log.reduce((s, l) => s + l.bytes, 0);
-    const meta = srv.log.filter((l) => !l.path.startsWith('chunks/')).reduce((s, l) => s + l.bytes, 0);
-    console.log(`pull 2 (delta): ${mb(delta)} over HTTP (${mb(meta)} metadata), ${srv.log.filter((l) => l.path.startsWith('chunks/')).length} chunks, ${secs(t)}; seeded ${statusOf(state).chunks?.seeded} chunks from disk`);
+    const meta = srv.log.filter((l) => !l.path.startsWith('chunks/') && !l.path.startsWith('deltas/')).reduce((s, l) => s + l.bytes, 0);
+    const st = statusOf(state).chunks;
+    console.log(`pull 2 (delta): ${mb(delta)} over HTTP (${mb(meta)} metadata), ${srv.log.filter((l) => l.path.startsWith('chunks/')).length} whole chunks, ${st?.deltas} chunks from deltas (${mb(st?.deltaBytes ?? 0)}), ${secs(t)}; seeded ${st?.seeded} chunks from disk`);
     await srv.close();
     const stick = path.join(work, 'stick');
     t = Date.now();
     const bu = await bundle({ site, repo: f.repo, to: stick, since: 1 });
     const stickBytes = du(stick);
-    console.log(`bundle --since 1: ${bu.chunks} chunks, ${mb(stickBytes)} on the stick (${((100 * stickBytes) / (FILES * per)).toFixed(2)}% of the library), ${secs(t)}`);
+    console.log(`bundle --since 1: ${bu.chunks} chunks, ${bu.deltas} deltas, ${mb(stickBytes)} on the stick (${((100 * stickBytes) / (FILES * per)).toFixed(2)}% of the library), ${secs(t)}`);
     if (hasRsync()) {
       const r = await rsyncBytes(path.join(f.lib), before, work);
+      for (let i = 0; i < FILES; i++) {
+        const name = path.join('videos', `file${i}.bin`);
+        if (sha(path.join(before, name)) !== sha(path.join(f.lib, name))) throw new Error(`rsync left ${name} different from the source: its byte count would be wrong`);
+      }
       console.log(`rsync (daemon, loopback, delta): ${mb(r)} received; pull/rsync = ${(delta / r).toFixed(2)}x`);
     } else {
       console.log('rsync: not installed (apt-get install rsync) - comparison skipped');
@@ -90,6 +98,10 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
     await f.cleanup();
   }
+}
+
+function sha(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 function hasRsync(): boolean {
