@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import * as path from 'node:path';
 
 export const SUITE = 'bookworm';
@@ -70,11 +71,27 @@ export interface QemuRun {
   ms: number;
 }
 
+export interface BootOptions {
+  kernel: string;
+  initrd: string;
+  disk: string;
+  nics: QemuNic[];
+  append: string;
+  timeoutMs: number;
+  label: string;
+  /** More qemu arguments (devices, e.g. a USB controller for hot-plugged sticks). */
+  extraArgs?: string[];
+  /** A unix socket for the qemu monitor (see monitorCommand). */
+  monitor?: string;
+  /** Called with the whole serial output so far, whenever more arrives. */
+  onSerial?: (serial: string) => void;
+}
+
 /**
  * Boot a kernel + initrd with the disk as /dev/vda, under TCG. Resolves when the guest
  * powers off; rejects after timeoutMs with the last serial lines.
  */
-export function bootVm(o: { kernel: string; initrd: string; disk: string; nics: QemuNic[]; append: string; timeoutMs: number; label: string }): Promise<QemuRun> {
+export function bootVm(o: BootOptions): Promise<QemuRun> {
   const args = [
     '-accel', 'tcg,thread=multi',
     '-smp', '2',
@@ -89,12 +106,17 @@ export function bootVm(o: { kernel: string; initrd: string; disk: string; nics: 
     '-drive', `file=${o.disk},format=raw,if=virtio,cache=unsafe`,
   ];
   o.nics.forEach((n, i) => args.push('-netdev', `user,id=n${i}`, '-device', `${n.model},netdev=n${i},mac=${n.mac},addr=${n.addr}`));
+  if (o.monitor) args.push('-monitor', `unix:${o.monitor},server,nowait`);
+  args.push(...(o.extraArgs ?? []));
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const q = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = '';
     let stderr = '';
-    q.stdout.on('data', (b: Buffer) => (serial += b.toString('utf8')));
+    q.stdout.on('data', (b: Buffer) => {
+      serial += b.toString('utf8');
+      o.onSerial?.(serial);
+    });
     q.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
     const timer = setTimeout(() => {
       q.kill('SIGKILL');
@@ -108,6 +130,41 @@ export function bootVm(o: { kernel: string; initrd: string; disk: string; nics: 
       clearTimeout(timer);
       if (code === 0) resolve({ serial, ms: Date.now() - t0 });
       else reject(new Error(`${o.label}: qemu exited ${code}: ${stderr.trim()}\n${tail(serial)}`));
+    });
+  });
+}
+
+/**
+ * One human monitor command over the unix socket of a running qemu (-monitor
+ * unix:PATH,server,nowait). Resolves with the command's output (the text before the next
+ * prompt); rejects after timeoutMs.
+ */
+export function monitorCommand(socket: string, command: string, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(socket);
+    let buf = '';
+    let sent = false;
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`qemu monitor ${socket}: no answer to "${command}" within ${timeoutMs / 1000} s; got: ${buf.slice(-300)}`));
+    }, timeoutMs);
+    c.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`qemu monitor ${socket}: ${e.message}`));
+    });
+    c.on('data', (b: Buffer) => {
+      buf += b.toString('utf8');
+      if (!sent && buf.includes('(qemu) ')) {
+        sent = true;
+        buf = '';
+        c.write(`${command}\n`);
+      } else if (sent && buf.includes('(qemu) ')) {
+        clearTimeout(timer);
+        c.end();
+        // The monitor echoes the command line (with terminal escapes) before its output.
+        const out = buf.slice(0, buf.lastIndexOf('(qemu) ')).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+        resolve(out.split('\n').filter((l) => l.trim() !== '' && !l.includes(command)).join('\n'));
+      }
     });
   });
 }
