@@ -17,10 +17,13 @@ export interface NetbootMachine {
 export interface NetbootFile {
   path: string;
   size: number;
-  /** generated: written by xsbuild (sha256 given); hardlink/symlink/copy: from `source`. */
+  /**
+   * generated: written by xsbuild (sha256 given); hardlink/symlink/copy: the install
+   * media's file of the same path. Source paths are not recorded: they depend on where
+   * the project is checked out, and the tree must not (symlink targets are in `symlinks`).
+   */
   kind: 'generated' | 'hardlink' | 'symlink' | 'copy';
   sha256?: string;
-  source?: string;
 }
 
 export interface NetbootManifest {

@@ -83,7 +83,7 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
     if (!st?.isFile()) throw new BuildError(`${source} (for netboot/${rel}) is not a regular file`);
     const how = await placeFile(source, await target(rel), i.outDir);
     if (how.target) symlinks[rel] = how.target;
-    files.push({ path: rel, size: st.size, kind: how.kind, source });
+    files.push({ path: rel, size: st.size, kind: how.kind });
   };
 
   r.stage('netboot', path.relative(process.cwd(), dir) || dir);

@@ -13,6 +13,18 @@ import type { Manifest } from '../../builder/manifest-types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Every file under dir (following the netboot tree's links), relative, sorted. */
+async function listFiles(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    const st = await stat(path.join(dir, r));
+    if (st.isDirectory()) out.push(...(await listFiles(dir, r)));
+    else out.push(r);
+  }
+  return out;
+}
+
 test('two clean clones, different umasks and times, give byte-identical ISOs and manifests', async () => {
   const tmp = await mkdtemp(path.join(tmpdir(), 'xsbuild-repro-'));
   try {
@@ -28,9 +40,10 @@ test('two clean clones, different umasks and times, give byte-identical ISOs and
     }
     const [a, b] = outs;
     const names = (await readdir(a)).sort();
-    assert.deepEqual(names, (await readdir(b)).sort());
-    assert.deepEqual(names, ['SHA256SUMS', 'manifest.json', 'rioja-2026.11.iso']);
-    for (const n of names) {
+    assert.deepEqual(names, ['SHA256SUMS', 'etherboot.img', 'etherboot.iso', 'manifest.json', 'netboot', 'rioja-2026.11.iso']);
+    const files = await listFiles(a);
+    assert.deepEqual(files, await listFiles(b));
+    for (const n of files) {
       const [x, y] = [await readFile(path.join(a, n)), await readFile(path.join(b, n))];
       assert.ok(x.equals(y), `${n} differs between the two builds`);
     }
