@@ -2,7 +2,7 @@
 // keep-alive clients (wrk) each fetching what an installing machine fetches — kernel,
 // initrd(s) and 20 repository files — from the same netboot tree.
 //
-//   node dist/bench/serve.js [out/<site>] [--seconds 20] [--rounds 4] [--connections 50] [--threads 2] [--nginx-workers auto]
+//   node dist/bench/serve.js [out/<site>] [--seconds 20] [--rounds 4] [--connections 50] [--threads 2] [--nginx-workers auto] [--no-cache]
 //
 // Without an output directory it builds the rioja site into a scratch directory first.
 // Target: serve at least 0.7x nginx.
@@ -28,6 +28,8 @@ const { values, positionals } = parseArgs({
     threads: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '4' },
     'nginx-workers': { type: 'string', default: 'auto' },
+    // serve streaming every file from disk, as before it kept hot files in memory.
+    'no-cache': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -107,7 +109,7 @@ try {
   const manifest = await loadManifest(netboot);
   const tree = await benchTree(netboot, path.join(tmp, 'tree'), manifest);
   const refused: string[] = [];
-  serving = await startServer({ dir: tree.dir, host: '127.0.0.1', port: 0, prefix: '/', log: (l) => refused.push(l) });
+  serving = await startServer({ dir: tree.dir, host: '127.0.0.1', port: 0, prefix: '/', log: (l) => refused.push(l), cacheBytes: values['no-cache'] ? 0 : undefined });
   const serveBase = serving.url.replace(/\/$/, '');
   nginx = await startNginx({ prefix: path.join(tmp, 'nginx'), root: tree.dir, port: await freePort(), workers: values['nginx-workers']! });
   await sameBytes(tree.paths, [serveBase, nginx.url]);
@@ -115,7 +117,7 @@ try {
 
   console.log(`tree: ${netboot} (hard-link copy) + repo/: ${REPO_SIZES_KIB.length} generated files of RPM sizes (the demo site has no repository)`);
   console.log(`per client: ${tree.paths.length} files, ${(tree.bytesPerClient / 1048576).toFixed(1)} MiB (${tree.paths.slice(0, 1 + manifest.initrds.length).join(', ')}, repo/Packages/*)`);
-  console.log(`load: wrk, ${connections} keep-alive connections, ${threads} thread(s), ${perRound * rounds} s per server in ${rounds} alternating rounds; ${cpus().length} CPUs; nginx worker_processes ${values['nginx-workers']}, sendfile on`);
+  console.log(`load: wrk, ${connections} keep-alive connections, ${threads} thread(s), ${perRound * rounds} s per server in ${rounds} alternating rounds; ${cpus().length} CPUs; nginx worker_processes ${values['nginx-workers']}, sendfile on; serve ${values['no-cache'] ? 'streaming from disk (--no-cache)' : 'with its file cache'}`);
 
   // Warm the page cache and serve's JIT before anything is timed.
   for (const url of [serveBase, nginx.url]) await runWrk({ url, script, connections, threads, seconds: 2 });
