@@ -13,7 +13,7 @@ import { checkDeltas, checkRelease, checkRoot, deltasPath, parseEnvelope, releas
 import { anchorRoot, nextRoot, verifyDeltas, verifyRelease, TrustError } from './trust.js';
 import type { Envelope } from './sign.js';
 import { ChunkGetter, PullDataError } from './chunks.js';
-import { buildSeeds, makePlan, type FileIndex, type Plan } from './plan.js';
+import { buildSeeds, makePlan, type FileIndex } from './plan.js';
 import { prepare, switchFiles, rollbackFiles, discardStaged, removeBackups, readJournal, setPhase, dropJournal, type Journal } from './apply.js';
 import { installPackages } from './packages.js';
 import { runScript } from './scripts.js';

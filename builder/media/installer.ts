@@ -5,7 +5,7 @@
 // the site adds. An ISO is remastered with xorriso's replay of its boot setup; a tree
 // gets the boot setup lorax gives a DVD. The media checksum is implanted again.
 import path from 'node:path';
-import { mkdir, stat, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { InputError, BuildError } from '../errors.js';
 import { sha256File } from '../hash.js';
@@ -18,7 +18,6 @@ import { parseTreeInfo, type TreeInfo } from './installer/treeinfo.js';
 import { openIsoSource, openTreeSource, type BaseSource } from './installer/source.js';
 import { isoBaseFiles } from './installer/basefiles.js';
 import { udevUnescape } from './installer/labels.js';
-import type { BootEntrySpec } from '../render.js';
 import type { PlanSource } from '../stage.js';
 import type { Media, MediaContext } from './types.js';
 

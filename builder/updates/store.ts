@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { mkdir, readFile, readdir, rename, rm, stat, open } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
-import { checkRelease, checkRoot, parseEnvelope, rootPath, releasePath, ROOT_FILE, RELEASE_FILE, chunkPath, type ReleaseDoc, type RootDoc } from '../../agent/pull/format.js';
+import { checkRelease, checkRoot, parseEnvelope, rootPath, ROOT_FILE, RELEASE_FILE, chunkPath, type ReleaseDoc, type RootDoc } from '../../agent/pull/format.js';
 import type { Envelope } from '../../agent/pull/sign.js';
 import { TrustError, walkRoots } from '../../agent/pull/trust.js';
 

@@ -1,6 +1,6 @@
 // A table of broken sites and layers. Each must exit 2 with a message that names the
 // file (and line:col where there is one) and says what to do, and leave out/ as it was.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';

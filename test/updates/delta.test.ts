@@ -62,12 +62,12 @@ test('the base of a changed chunk follows an insertion (anchors on either side)'
   };
   const o = ref(old);
   const n = ref(grown);
-  const off = (f: FileRef) => f.chunks.reduce<number[]>((a, [, s], i) => [...a, i ? a[i - 1]! + f.chunks[i - 1]![1] : 0], []);
+  const off = (f: FileRef) => f.chunks.reduce<number[]>((a, _c, i) => [...a, i ? a[i - 1]! + f.chunks[i - 1]![1] : 0], []);
   const oldOff = off(o);
   const newOff = off(n);
   const oldPos = new Map(o.chunks.map(([id], k) => [id, oldOff[k]!]));
   const had = new Set(o.chunks.map(([id]) => id));
-  const fresh = n.chunks.map((c, i) => i).filter((i) => !had.has(n.chunks[i]![0]));
+  const fresh = n.chunks.map((_c, i) => i).filter((i) => !had.has(n.chunks[i]![0]));
   assert.ok(fresh.length >= 1);
   const base = new Map<string, Buffer>();
   o.chunks.forEach(([id, s], k) => base.set(id, old.subarray(oldOff[k]!, oldOff[k]! + s)));
