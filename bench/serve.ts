@@ -8,7 +8,6 @@
 // Target: serve at least 0.7x nginx.
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import { loadManifest, startServer, type Serving } from '../builder/serve/server
 import { benchTree, REPO_SIZES_KIB } from './serve-tree.js';
 import { cpuSeconds, startNginx, type Nginx } from './serve-nginx.js';
 import { runWrk, writeWrkScript, type WrkResult } from './serve-wrk.js';
+import { freePort } from '../test/helpers/net.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -48,14 +48,6 @@ function add(sum: WrkResult, r: WrkResult): void {
   sum.requests += r.requests;
   sum.clientCpu += r.clientCpu;
   for (const k of Object.keys(sum.errors) as (keyof WrkResult['errors'])[]) sum.errors[k] += r.errors[k];
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 async function netbootDirOf(tmp: string): Promise<string> {

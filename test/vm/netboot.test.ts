@@ -6,7 +6,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSite } from '../../builder/pipeline.js';
@@ -15,20 +14,13 @@ import { PROJECT_DIR } from '../../builder/paths.js';
 import { startServer, type Serving } from '../../builder/serve/server.js';
 import { bootImage, installerReport, runQemu, type BootMode } from '../helpers/qemu.js';
 import { scratchProject, removeProject } from '../helpers/project.js';
+import { freePort } from '../helpers/net.js';
 
 let project: string;
 let out: string;
 let serving: Serving;
 let port: number;
 const refused: string[] = [];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 before(async () => {
   project = await scratchProject('xsbuild-netboot-');
