@@ -5,6 +5,7 @@
 // a running system) nothing is run: the command is recorded so the status says exactly
 // what would have run.
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import type { Target } from '../target.js';
 import { findOnTarget } from '../target.js';
 
@@ -25,10 +26,20 @@ export async function detectPackageManager(t: Target): Promise<{ pm: PackageMana
   return null;
 }
 
+/** apt options that make the release's repository (a flat repo: Packages at its top) the only source. */
+function aptSource(repoDir: string): string[] {
+  return ['-o', `Dir::Etc::SourceList=${repoDir}.list`, '-o', 'Dir::Etc::SourceParts=-'];
+}
+
+/** apt must read a new source's index before it can install from it. */
+export function aptUpdateCommand(repoDir: string): string[] {
+  // List-Cleanup=0: the server's own package lists stay as they are.
+  return ['apt-get', '-q', ...aptSource(repoDir), '-o', 'APT::Get::List-Cleanup=0', 'update'];
+}
+
 export function installCommand(pm: PackageManager, pkgs: string[], repoDir: string | undefined, version: number): string[] {
   if (pm === 'apt-get') {
-    const src = repoDir ? ['-o', `Dir::Etc::SourceList=${repoDir}.list`, '-o', 'Dir::Etc::SourceParts=-'] : [];
-    return ['apt-get', '-y', '-q', ...src, 'install', '--no-install-recommends', ...pkgs];
+    return ['apt-get', '-y', '-q', ...(repoDir ? aptSource(repoDir) : []), 'install', '--no-install-recommends', ...pkgs];
   }
   // The repository's files are covered by the release signature (each one's sha256), so
   // the package manager need not check a separate repository key.
@@ -73,8 +84,16 @@ export async function installPackages(t: Target, pkgs: string[], repoDir: string
   }
   const need = await missing(found.pm, pkgs);
   if (need.length === 0) return { result: 'ok', installed: [] };
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (found.pm === 'apt-get' && repoDir) {
+    // The repository's files are covered by the release signature (each one's sha256),
+    // so apt need not check a separate archive key.
+    await writeFile(`${repoDir}.list`, `deb [trusted=yes] file:${repoDir} ./\n`);
+    const u = await run(aptUpdateCommand(repoDir), timeoutMs, env);
+    if (u.code !== 0) return { result: 'failed', installed: [], command: aptUpdateCommand(repoDir), note: `apt-get update of the release's repository exited ${u.code}: ${u.output.trim().split('\n').slice(-3).join(' | ')}` };
+  }
   const cmd = installCommand(found.pm, need, repoDir, version);
-  const r = await run(cmd, timeoutMs, { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
+  const r = await run(cmd, timeoutMs, env);
   if (r.code !== 0) return { result: 'failed', installed: [], command: cmd, note: `${cmd.join(' ')} exited ${r.code}: ${r.output.trim().split('\n').slice(-3).join(' | ')}` };
   return { result: 'ok', installed: need, command: cmd };
 }
