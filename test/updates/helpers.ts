@@ -34,11 +34,12 @@ export function prng(seed: string, n: number): Buffer {
   return out;
 }
 
-export function siteYaml(pub: string, layers: string[]): string {
-  return `site: upd
+/** A site for update tests; `o` changes what a VM test needs (name, library place, URL). */
+export function siteYaml(pub: string, layers: string[], o: { site?: string; domain?: string; libraryDest?: string; url?: string } = {}): string {
+  return `site: ${o.site ?? 'upd'}
 release: "2026.1"
 base: demo
-domain: upd.example.org
+domain: ${o.domain ?? 'upd.example.org'}
 layers: [${layers.join(', ')}]
 kickstart:
   timezone: UTC
@@ -48,9 +49,9 @@ kickstart:
   partitioning: auto
 library:
   - source: lib
-    dest: /library/common
+    dest: ${o.libraryDest ?? '/library/common'}
 updates:
-  url: http://127.0.0.1:1/xs/
+  url: ${o.url ?? 'http://127.0.0.1:1/xs/'}
   publicKey: "${pub}"
 `;
 }

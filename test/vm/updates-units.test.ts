@@ -22,6 +22,7 @@ import { canonical } from '../../agent/pull/canonical.js';
 import { verifyBytes, keyId } from '../../agent/pull/sign.js';
 import { runCli, scratchProject, removeProject } from '../helpers/project.js';
 import { between, bootVm, ensureRootTar, monitorCommand, run, tail } from './agent-vm.js';
+import { prng, siteYaml } from '../updates/helpers.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CACHE = process.env.XS_AGENT_VM_CACHE ?? path.join(REPO, '.cache', 'agent-vm');
@@ -161,38 +162,6 @@ function timespanUs(s: string): number {
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-/** Deterministic bytes. */
-function prng(seed: string, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  let block = createHash('sha256').update(seed).digest();
-  for (let off = 0; off < n; off += 32) {
-    block.copy(out, off, 0, Math.min(32, n - off));
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
-
-function siteYaml(pub: string): string {
-  return `site: ${SITE}
-release: "2026.1"
-base: demo
-domain: vmupd.example.org
-layers: [vmtest]
-kickstart:
-  timezone: UTC
-  lang: en_US.UTF-8
-  keyboard: us
-  rootPasswordHash: "$6$xsrioja1$tM4NNfBAt4VGnZOkeRqn.cgVTAyAzu.twdNAh4au251lvnpjmrwaoC.0Ve1vPY7JDoAzKYccgUiXCKsJgDt0H."
-  partitioning: auto
-library:
-  - source: lib
-    dest: /library/vmtest
-updates:
-  url: http://10.0.2.2:1/xs/
-  publicKey: "${pub}"
-`;
-}
-
 function writeLayer(dir: string, rel: number): void {
   const d = path.join(dir, 'layers', 'vmtest');
   mkdirSync(path.join(d, 'files'), { recursive: true });
@@ -236,7 +205,7 @@ test('the pull timer applies a release over HTTP and an inserted XSUPDATE stick 
   const pub = readFileSync(path.join(work, 'keys', 'xs-update.pub'), 'utf8').trim();
   const key = path.join(work, 'keys', 'xs-update.key');
   const site = path.join(project, 'sites', `${SITE}.yaml`);
-  writeFileSync(site, siteYaml(pub));
+  writeFileSync(site, siteYaml(pub, ['vmtest'], { site: SITE, domain: 'vmupd.example.org', libraryDest: '/library/vmtest', url: 'http://10.0.2.2:1/xs/' }));
   const lib = path.join(project, 'lib');
   mkdirSync(path.join(lib, 'films'), { recursive: true });
   writeFileSync(path.join(lib, 'index.html'), '<h1>Biblioteca</h1>\n');
