@@ -10,6 +10,11 @@ export interface ReportBody {
 }
 
 export async function postStatus(url: string, body: ReportBody, timeoutMs: number): Promise<void> {
+  await postJson(url, body, timeoutMs);
+}
+
+/** POST a JSON document; credentials in the URL go as Basic auth and never into a message. */
+export async function postJson(url: string, body: unknown, timeoutMs: number): Promise<void> {
   const target = withoutCredentials(url);
   const r = await fetch(target.url, {
     method: 'POST',

@@ -7,7 +7,7 @@ import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../fsutil.js';
-import { redactUrl, withoutCredentials } from '../log.js';
+import { postJson } from '../report.js';
 import { signDoc, privateKeyFromJwk, publicKeyToBase64, type Envelope } from './sign.js';
 import { reportPath } from './format.js';
 import type { StateDir } from './state.js';
@@ -52,15 +52,5 @@ export async function writeStickReport(stickDir: string, report: Envelope<Report
 }
 
 export async function postReport(url: string, report: Envelope<ReportDoc>, timeoutMs: number): Promise<void> {
-  const t = withoutCredentials(url);
-  const r = await fetch(t.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...t.headers },
-    body: JSON.stringify(report),
-    signal: AbortSignal.timeout(timeoutMs),
-  }).catch((e: Error) => {
-    throw new Error(`POST ${redactUrl(url)}: ${e.name === 'TimeoutError' ? 'timed out' : ((e.cause as Error | undefined)?.message ?? e.message)}`);
-  });
-  await r.body?.cancel();
-  if (!r.ok) throw new Error(`POST ${redactUrl(url)}: HTTP ${r.status}`);
+  await postJson(url, report, timeoutMs);
 }
