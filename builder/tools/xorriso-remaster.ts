@@ -4,7 +4,7 @@
 // gets the boot setup lorax gives a DVD (isolinux BIOS, efiboot.img UEFI, isohybrid).
 import path from 'node:path';
 import { run } from './exec.js';
-import type { Graft } from './xorriso.js';
+import { runXorriso, type Graft } from './xorriso.js';
 
 export interface BootReport {
   /** ISO path of the BIOS boot image, when it is a file in the tree. */
@@ -122,11 +122,5 @@ function parents(p: string): string[] {
 }
 
 export async function remasterIso(i: RemasterInput): Promise<void> {
-  await run('xorriso', remasterArgs(i), {
-    env: { SOURCE_DATE_EPOCH: String(i.epoch) },
-    onLine: (line) => {
-      const m = /([0-9.]+)% done/.exec(line);
-      if (m && i.onProgress) i.onProgress(Number(m[1]));
-    },
-  });
+  await runXorriso(remasterArgs(i), i.epoch, i.onProgress);
 }

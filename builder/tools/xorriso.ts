@@ -58,11 +58,16 @@ export function masterIsoArgs(i: MasterIsoInput): string[] {
 }
 
 export async function masterIso(i: MasterIsoInput): Promise<void> {
-  await run('xorriso', masterIsoArgs(i), {
-    env: { SOURCE_DATE_EPOCH: String(i.epoch) },
+  await runXorriso(masterIsoArgs(i), i.epoch, i.onProgress);
+}
+
+/** Run an image-writing xorriso: dates from the epoch, its percentage as progress. */
+export async function runXorriso(args: string[], epoch: number, onProgress?: (percent: number) => void): Promise<void> {
+  await run('xorriso', args, {
+    env: { SOURCE_DATE_EPOCH: String(epoch) },
     onLine: (line) => {
       const m = /([0-9.]+)% done/.exec(line);
-      if (m && i.onProgress) i.onProgress(Number(m[1]));
+      if (m && onProgress) onProgress(Number(m[1]));
     },
   });
 }
