@@ -104,3 +104,25 @@ export interface SealedFile {
   /** The age ciphertext, as chunks. */
   blob: { size: number; sha256: string; chunks: [string, number][] };
 }
+
+/**
+ * `xsbuild fleet recipients <site> --out FILE`: the approved hosts of a site with their
+ * pinned keys, read by `xsbuild publish --private DIR --recipients FILE`. Not secret.
+ */
+export interface RecipientsFile {
+  _type: 'xs-recipients';
+  site: string;
+  hosts: Record<string, { sealKey: string; signingKey: string }>;
+}
+
+/**
+ * `xsbuild fleet tokens <site> --out FILE`: one single-use enrolment token per machine
+ * record, bound to that machine's MACs, read by `xsbuild build <site> --enrol-tokens FILE`
+ * into that machine's netboot kickstart only. Secret: written 0600, never logged; the
+ * fleet database keeps only sha256(token).
+ */
+export interface EnrolTokensFile {
+  _type: 'xs-enrol-tokens';
+  site: string;
+  hosts: Record<string, { token: string; expires: string }>;
+}
