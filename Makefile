@@ -5,7 +5,7 @@ SITE ?= rioja
 NODE ?= node
 XSBUILD = $(NODE) dist/builder/cli.js
 
-.PHONY: all image validate test agent deps deps-test schemas bench bench-diff bench-updates bench-serve clean
+.PHONY: all image validate test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve clean
 
 all: image
 
@@ -33,8 +33,22 @@ agent: deps
 schemas: deps
 	$(XSBUILD) schema --out schemas
 
-test: deps-test
-	$(NODE) --test --test-concurrency=1 $$(find dist/test -name "*.test.js" | sort)
+# Every test; closes with "tests: N passed, N failed, N skipped" and lists each skip.
+# Under CI=true a skip (a missing tool, package or permission) is a failure.
+test: deps-test depcheck
+	$(NODE) --test --test-concurrency=1 \
+	  --test-reporter=spec --test-reporter-destination=stdout \
+	  --test-reporter=./dist/tools/test-summary.js --test-reporter-destination=stdout \
+	  $$(find dist/test -name "*.test.js" | sort)
+
+# Every program and system path the code, tests and benchmarks use comes from a package
+# a .ci/apt-*.txt list installs (and is here once they are installed).
+depcheck: deps-test
+	$(NODE) dist/tools/depcheck/main.js --installed
+
+# Re-resolve those dependencies with dpkg -S and rewrite .ci/host-deps.txt (commit it).
+deps-lock: deps
+	$(NODE) dist/tools/depcheck/main.js --update
 
 # Benchmarks print their figures; they are not part of `make test`.
 bench: deps-test

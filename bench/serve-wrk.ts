@@ -35,6 +35,7 @@ end
 }
 
 export async function runWrk(o: { url: string; script: string; connections: number; threads: number; seconds: number }): Promise<WrkResult> {
+  // depcheck: program wrk
   const wrk = ['wrk', '-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', '60s', '-s', o.script, o.url];
   // `times` prints the shell's and then its children's user/system time.
   const r = await execa('bash', ['-c', '"$@"; rc=$?; times; exit $rc', 'bash', ...wrk], { reject: false });

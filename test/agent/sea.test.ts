@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildAgent, type BuildResult } from '../../agent/build.js';
 import { addNic, makeRoot, writeConfig, MAC_A, MAC_B } from './fixtures.js';
+import { needs, rootOnly } from '../helpers/needs.js';
 
 let built: BuildResult;
 let dir: string;
@@ -41,7 +42,7 @@ test('--version prints version and build commit; start-up time', (t) => {
 });
 
 test('the binary runs with node hidden (mount namespace, no PATH)', (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root for unshare --mount');
+  if (!needs(t, rootOnly('unshare --mount'))) return;
   const root = makeRoot(t);
   addNic(root, { name: 'eth0', mac: MAC_B });
   addNic(root, { name: 'eth1', mac: MAC_A });

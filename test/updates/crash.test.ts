@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { publish } from '../../builder/updates/publish.js';
 import { makeFixture, runAgent, snapshot, pullArgs, statusOf, patchFile, addExtraLayer, siteYaml } from './helpers.js';
+import { needs, rootOnly } from '../helpers/needs.js';
 
 const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), p));
 const visible = (s: Record<string, string>) => Object.fromEntries(Object.entries(s).filter(([k]) => !path.basename(k).includes('.xs-')));
@@ -80,9 +81,8 @@ test('killed at 24 points during a pull, the next run completes; before the swit
   assert.ok(beforeSwitch >= 3 && beforeSwitch < seeds.length, `kills both before and after the commit point (${beforeSwitch} before)`);
 });
 
-const asRoot = process.getuid?.() === 0 && existsSync('/usr/bin/busybox') || existsSync('/bin/busybox');
-
-test('a failing layer script rolls the release back; a good one runs once (chroot under --root)', { skip: process.getuid?.() !== 0 || !asRoot ? 'needs root and busybox-static to chroot' : false }, async (t) => {
+test('a failing layer script rolls the release back; a good one runs once (chroot under --root)', async (t) => {
+  if (!needs(t, rootOnly('chroot') ?? (existsSync('/bin/busybox') ? undefined : '/bin/busybox is missing (Debian package busybox-static)'))) return;
   const f = await makeFixture({ libBytes: 200 * 1024 });
   t.after(() => f.cleanup());
   const site = path.join(f.dir, 'sites', 'upd.yaml');
@@ -92,7 +92,7 @@ test('a failing layer script rolls the release back; a good one runs once (chroo
   t.after(() => rmSync(root, { recursive: true, force: true }));
   t.after(() => rmSync(state, { recursive: true, force: true }));
   mkdirSync(path.join(root, 'bin'), { recursive: true });
-  copyFileSync(existsSync('/usr/bin/busybox') ? '/usr/bin/busybox' : '/bin/busybox', path.join(root, 'bin/busybox'));
+  copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
   execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
   mkdirSync(path.join(root, 'tmp'));
   mkdirSync(path.join(root, 'var/tmp'), { recursive: true });
@@ -124,7 +124,8 @@ test('a failing layer script rolls the release back; a good one runs once (chroo
   assert.equal(readFileSync(path.join(root, 'var/tmp/extra-ran'), 'utf8'), 'ran\n', 'ran once for its release');
 });
 
-test('disk full while fetching: nothing applied, a clear error, the next pull works', { skip: process.getuid?.() !== 0 ? 'needs root to mount a small tmpfs' : false }, async (t) => {
+test('disk full while fetching: nothing applied, a clear error, the next pull works', async (t) => {
+  if (!needs(t, rootOnly('mount a small tmpfs'))) return;
   const f = await makeFixture({ libBytes: 1024 * 1024 });
   t.after(() => f.cleanup());
   const site = path.join(f.dir, 'sites', 'upd.yaml');
@@ -135,7 +136,7 @@ test('disk full while fetching: nothing applied, a clear error, the next pull wo
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', state], { stdio: 'ignore' });
   } catch {
-    t.skip('cannot mount tmpfs here');
+    needs(t, 'cannot mount a tmpfs here');
     return;
   }
   t.after(() => {

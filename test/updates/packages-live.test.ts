@@ -13,11 +13,12 @@ import { buildAgent } from '../../agent/build.js';
 import { publish } from '../../builder/updates/publish.js';
 import { ensureRootTar } from '../vm/agent-vm.js';
 import { makeFixture, siteYaml } from './helpers.js';
+import { needs, rootOnly } from '../helpers/needs.js';
 
 const AGENT_VM_CACHE = process.env.XS_AGENT_VM_CACHE ?? path.join(PROJECT_DIR, '.cache', 'agent-vm');
 
 test('apt-get installs a package only the release ships, run by the agent live on a Debian root', async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root (chroot, mounts)');
+  if (!needs(t, rootOnly('chroot, mounts'))) return;
   const f = await makeFixture({ libBytes: 64 * 1024 });
   const work = mkdtempSync(path.join(tmpdir(), 'xs-pkg-live-'));
   t.after(() => f.cleanup());

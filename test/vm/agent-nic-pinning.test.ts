@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent } from '../../agent/build.js';
 import { between, bootVm, ensureRootTar, parseIpLink, run, tail, type QemuNic } from './agent-vm.js';
+import { needs, rootOnly } from '../helpers/needs.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CACHE = process.env.XS_AGENT_VM_CACHE ?? path.join(REPO, '.cache', 'agent-vm');
@@ -56,7 +57,7 @@ function enable(root: string, unit: string): void {
 test('wan0/lan0 stay on their MACs when the PCI slots are swapped', { timeout: TOTAL_MS }, async (t) => {
   const t0 = Date.now();
   const log = (s: string) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${s}`);
-  if (process.getuid?.() !== 0) return t.skip('needs root (mmdebstrap, chroot, root-owned files in the image)');
+  if (!needs(t, rootOnly('mmdebstrap, chroot, root-owned files in the image'))) return;
   const missing = ['mmdebstrap', 'qemu-system-x86_64', 'mkfs.ext4', 'debugfs', 'cpio'].filter((c) => run('sh', ['-c', `command -v ${c} || true`]).trim() === '');
   assert.deepEqual(missing, [], `missing tools: ${missing.join(', ')} (apt-get install $(cat .ci/apt-agent.txt))`);
 

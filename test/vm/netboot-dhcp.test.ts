@@ -18,6 +18,7 @@ import type { MachineStatus } from '../../builder/serve/room.js';
 import { installerReport } from '../helpers/qemu.js';
 import { CLI, removeProject, scratchProject } from '../helpers/project.js';
 import { Netns, Output, namespaceUnavailable } from '../helpers/netns.js';
+import { needs } from '../helpers/needs.js';
 
 const NS = `xsdhcp${process.pid}`;
 const BRIDGE = 'br0';
@@ -76,7 +77,7 @@ function inRange(ip: string): boolean {
 }
 
 test('PXE through xsbuild serve --dhcp-proxy beside a plain DHCP server, in a network namespace', { timeout: 180_000 }, async (t) => {
-  if (unavailable) return t.skip(unavailable);
+  if (!needs(t, unavailable)) return;
   const machine = manifest.machines[0];
   const t0 = Date.now();
   const lap = (what: string) => console.log(`# ${what}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);

@@ -23,6 +23,7 @@ import { verifyBytes, keyId } from '../../agent/pull/sign.js';
 import { runCli, scratchProject, removeProject } from '../helpers/project.js';
 import { between, bootVm, ensureRootTar, monitorCommand, run, tail } from './agent-vm.js';
 import { prng, siteYaml } from '../updates/helpers.js';
+import { needs, rootOnly } from '../helpers/needs.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CACHE = process.env.XS_AGENT_VM_CACHE ?? path.join(REPO, '.cache', 'agent-vm');
@@ -183,7 +184,7 @@ function layerUnits(): { files: { src: string; dest: string }[]; enable: string[
 test('the pull timer applies a release over HTTP and an inserted XSUPDATE stick applies the next one', { timeout: TOTAL_MS }, async (t) => {
   const t0 = Date.now();
   const log = (s: string) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${s}`);
-  if (process.getuid?.() !== 0) return t.skip('needs root (mmdebstrap, chroot, root-owned files in the image)');
+  if (!needs(t, rootOnly('mmdebstrap, chroot, root-owned files in the image'))) return;
   const missing = ['mmdebstrap', 'qemu-system-x86_64', 'mkfs.ext4', 'mkfs.fat', 'mcopy', 'mtype'].filter((c) => run('sh', ['-c', `command -v ${c} || true`]).trim() === '');
   assert.deepEqual(missing, [], `missing tools: ${missing.join(', ')} (apt-get install $(cat .ci/apt-agent.txt))`);
 
