@@ -13,11 +13,12 @@ node=$(command -v node)
 npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 
 cleanup() {
-	for m in dev proc sys run; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
-	rm -rf "$root"
+	for m in dev proc sys run; do mountpoint -q "$root/$m" && umount -R -l "$root/$m"; done
+	# --one-file-system: never reach through a mount that did not come off (the host's /dev)
+	rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
-rm -rf "$root"
+rm -rf --one-file-system "$root"
 echo "fresh-machine-ci: building a clean Debian 12 root in $root" >&2
 mmdebstrap --variant=apt --include=git,ca-certificates \
 	--customize-hook="cp /etc/apt/apt.conf.d/99artifact-registry \"\$1/etc/apt/apt.conf.d/\" 2>/dev/null || true" \
