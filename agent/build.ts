@@ -1,22 +1,21 @@
 // Builds out/agent/xs-agent: the agent as one executable, with Node's single executable
-// applications (SEA). Everything is offline: esbuild bundles the agent into one CommonJS
-// file, `node --experimental-sea-config` turns it into a blob, and postject injects the blob
-// into a copy of the running node binary.
+// applications (SEA). esbuild bundles the agent into one CommonJS file, and the pinned
+// runtime (agent/runtime.ts: a supported Node LTS from the npm registry, not the Node
+// running this build) writes the executable with `node --build-sea`, on a stripped copy
+// of itself.
 //
-// Reproducible: the inputs are the sources, the local node binary and the git commit;
-// no time stamps, temp paths or code cache (V8's is not deterministic) go into the output.
+// Reproducible: the inputs are the sources, the pinned runtime and the git commit; no time
+// stamps, temp paths or code cache (V8's is not deterministic) go into the output.
 //
 // usage: node dist/agent/build.js [--out FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-
-const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+import { pinnedRuntime } from './runtime.js';
 
 export interface BuildResult {
   path: string;
@@ -24,8 +23,8 @@ export interface BuildResult {
   sha256: string;
   version: string;
   commit: string;
-  /** False when binutils' strip is missing: the binary works, it is just larger. */
-  stripped: boolean;
+  /** The Node runtime inside, from agent/runtime.lock.json. */
+  runtime: { package: string; version: string; sha256: string };
   ms: number;
 }
 
@@ -45,6 +44,8 @@ export function gitCommit(root: string): string {
 export async function buildAgent(opts: { root?: string; out?: string; commit?: string } = {}): Promise<BuildResult> {
   const t0 = Date.now();
   const root = opts.root ?? repoRoot();
+  const runtime = await pinnedRuntime(root);
+  const major = Number(/^(\d+)\./.exec(runtime.version)?.[1] ?? 0);
   const out = path.resolve(opts.out ?? path.join(root, 'out', 'agent', 'xs-agent'));
   const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
   const commit = opts.commit ?? gitCommit(root);
@@ -57,7 +58,7 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
       absWorkingDir: root,
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: `node${major}`,
       format: 'cjs',
       outfile: bundle,
       legalComments: 'none',
@@ -69,34 +70,37 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
       },
     });
 
-    const blob = path.join(work, 'xs-agent.blob');
+    // Distribution node binaries carry symbols and debug info the target never uses; the
+    // stripped copy then writes the executable on itself (`--build-sea` uses the running
+    // binary as the base).
+    const base = path.join(work, 'node');
+    await fsp.copyFile(runtime.node, base);
+    await fsp.chmod(base, 0o755);
+    const strip = spawnSync('strip', ['--strip-all', base], { encoding: 'utf8' });
+    if (strip.error || strip.status !== 0) {
+      throw new Error(`strip --strip-all failed (${strip.error ? strip.error.message : `exit ${strip.status}`}): ${(strip.stderr ?? '').trim()}\n  hint: apt-get install binutils (without strip the image would differ)`);
+    }
+    await fsp.mkdir(path.dirname(out), { recursive: true });
     const seaConfig = path.join(work, 'sea-config.json');
     await fsp.writeFile(
       seaConfig,
-      // Relative paths: the blob records the main script's path, and a temp dir name in it
-      // would make every build differ.
-      JSON.stringify({ main: path.basename(bundle), output: path.basename(blob), disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }),
+      // Relative main: the executable records the main script's path, and a temp dir name in
+      // it would make every build differ.
+      JSON.stringify({ main: path.basename(bundle), output: tmpOut, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }),
     );
-    const sea = spawnSync(process.execPath, ['--experimental-sea-config', seaConfig], { cwd: work, encoding: 'utf8' });
-    if (sea.status !== 0) throw new Error(`node --experimental-sea-config failed (exit ${sea.status}): ${sea.stderr.trim()}`);
-
-    await fsp.mkdir(path.dirname(out), { recursive: true });
-    await fsp.copyFile(process.execPath, tmpOut);
-    await fsp.chmod(tmpOut, 0o755);
-    // Distribution node binaries carry symbols and debug info the target never uses.
-    const strip = spawnSync('strip', ['--strip-all', tmpOut], { encoding: 'utf8' });
-    const stripped = strip.status === 0;
-    if (!stripped && !(strip.error && (strip.error as NodeJS.ErrnoException).code === 'ENOENT')) {
-      throw new Error(`strip --strip-all failed (exit ${strip.status}): ${strip.stderr.trim()}`);
-    }
-    // postject's CLI in a child: its ELF library prints harmless warnings about note
-    // sections on every run; show its output only when it fails.
-    const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
-    const inj = spawnSync(process.execPath, [postject, tmpOut, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SENTINEL_FUSE], { encoding: 'utf8' });
-    if (inj.status !== 0) throw new Error(`postject failed (exit ${inj.status}): ${(inj.stderr + inj.stdout).trim()}`);
+    const sea = spawnSync(base, ['--build-sea', seaConfig], { cwd: work, encoding: 'utf8' });
+    if (sea.status !== 0) throw new Error(`node --build-sea failed (exit ${sea.status}): ${(sea.stderr ?? '').trim()}`);
     await fsp.rename(tmpOut, out);
     const data = await fsp.readFile(out);
-    return { path: out, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), version, commit, stripped, ms: Date.now() - t0 };
+    return {
+      path: out,
+      size: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      version,
+      commit,
+      runtime: { package: runtime.package, version: runtime.version, sha256: runtime.sha256 },
+      ms: Date.now() - t0,
+    };
   } finally {
     await fsp.rm(tmpOut, { force: true });
     await fsp.rm(work, { recursive: true, force: true });
@@ -113,8 +117,7 @@ async function cli(argv: string[]): Promise<number> {
     }
   }
   const r = await buildAgent({ out });
-  process.stdout.write(`xs-agent ${r.version} (commit ${r.commit}): ${path.relative(process.cwd(), r.path) || r.path}, ${(r.size / 1048576).toFixed(1)} MiB, sha256 ${r.sha256}, ${(r.ms / 1000).toFixed(1)} s\n`);
-  if (!r.stripped) process.stdout.write('note: strip not found (apt-get install binutils): the binary keeps node\'s symbols\n');
+  process.stdout.write(`xs-agent ${r.version} (commit ${r.commit}, Node ${r.runtime.version}): ${path.relative(process.cwd(), r.path) || r.path}, ${(r.size / 1048576).toFixed(1)} MiB, sha256 ${r.sha256}, ${(r.ms / 1000).toFixed(1)} s\n`);
   return 0;
 }
 

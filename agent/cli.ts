@@ -20,7 +20,7 @@ const USAGE = `usage: xs-agent <command> [options]
   status [--root DIR] [--json]
                  show the last run; exit 0 ok, 1 failed, 2 degraded
 ${PULL_USAGE}
-  --version      print version and build commit
+  --version      print version, build commit and Node runtime
 Paths in --config are on the target (under --root). Default config: ${DEFAULT_CONFIG_PATH}`;
 
 interface Io {
@@ -33,7 +33,7 @@ const stdio: Io = { out: stdoutLogger, err: (l) => process.stderr.write(`${l}\n`
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === 'version') {
-    io.out(`xs-agent ${AGENT_VERSION} (commit ${AGENT_COMMIT})`);
+    io.out(`xs-agent ${AGENT_VERSION} (commit ${AGENT_COMMIT}, node ${process.version})`);
     return 0;
   }
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {

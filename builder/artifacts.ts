@@ -1,6 +1,7 @@
 // Programs xsbuild builds itself and layers ship (`artifact:` entries). Built fresh into
 // the build's temp dir: the build is reproducible, so the bytes depend only on the
-// commit and the local Node binary (recorded in the manifest's tools).
+// commit and the pinned agent runtime (agent/runtime.lock.json, recorded in the
+// manifest's tools).
 import path from 'node:path';
 import { buildAgent } from '../agent/build.js';
 import { BuildError } from './errors.js';

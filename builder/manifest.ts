@@ -10,12 +10,24 @@ import type { PlanFile } from './stage.js';
 import type { BootEntrySpec } from './render.js';
 import { installedVersions } from './tools/debian.js';
 import { checkInterrupted } from './tools/exec.js';
+import { readLock } from '../agent/runtime.js';
+import { PROJECT_DIR } from './paths.js';
 
 /** Debian packages whose programs make the image; their versions go into the manifest. */
 const TOOL_PACKAGES = ['xorriso', 'grub-common', 'grub-efi-amd64-bin', 'mtools', 'dosfstools', 'isolinux', 'syslinux-common'];
 
-export async function toolVersions(): Promise<Record<string, string>> {
-  return { node: process.version, ...(await installedVersions(TOOL_PACKAGES)) };
+/**
+ * What made the image's bytes: the Debian tools' versions and, when the image carries
+ * xs-agent, the pinned runtime inside it. Not the Node running the build: it changes no
+ * byte of the output (agent/runtime.ts).
+ */
+export async function toolVersions(withAgent: boolean): Promise<Record<string, string>> {
+  const tools = await installedVersions(TOOL_PACKAGES);
+  if (withAgent) {
+    const rt = readLock(PROJECT_DIR);
+    tools['xs-agent-runtime'] = `${rt.package}@${rt.version} sha256:${rt.sha256}`;
+  }
+  return tools;
 }
 
 export async function hashPlanFiles(files: PlanFile[], onProgress?: (done: number, total: number) => void): Promise<ManifestFile[]> {

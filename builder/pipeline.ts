@@ -149,7 +149,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
     const planned = new Set(plan.files.map((f) => f.isoPath));
     hashed.push(...(media.baseFiles ?? []).filter((f) => !planned.has(f.path)));
     hashed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const tools = await toolVersions();
+    const tools = await toolVersions(artifacts.has('xs-agent'));
     const manifest = buildManifest({
       site, epoch, base: media.base, layers, kickstartSha256: sha256(kickstart), tools, files: hashed, boot: media.boot,
       repos: repos.repos, installSet: repos.installSet,

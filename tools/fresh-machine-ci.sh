@@ -29,6 +29,12 @@ cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# What this kind of machine comes with besides Debian: its certificate authorities (the
+# registries are reached through them) and npm's global config. Not project packages.
+cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+chroot "$root" update-ca-certificates >/dev/null
+[ -f /etc/npmrc ] && cp /etc/npmrc "$root/etc/npmrc"
+[ -f /etc/npmrc ] && mkdir -p "$root/usr/local/etc" && cp /etc/npmrc "$root/usr/local/etc/npmrc"
 git clone -q "$here" "$root/work/xsbuild"
 
 mount -t proc proc "$root/proc"
@@ -37,7 +43,7 @@ mount --rbind /dev "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
 echo "fresh-machine-ci: bash .ci/run in the clean root (log: $root.log)" >&2
 set +e
-chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true \
+chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} \
 	bash -c 'cd /work/xsbuild && time bash .ci/run' >"$root.log" 2>&1
 rc=$?
 set -e

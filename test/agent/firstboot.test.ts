@@ -149,7 +149,7 @@ test('status before any run, usage errors', async (t) => {
   assert.deepEqual(JSON.parse(st.out), { result: 'not-run' });
   assert.equal((await runCli(main, ['firstboot', '--bogus'])).code, 64);
   assert.match((await runCli(main, ['firstboot', '--root', root, '--steps', 'nics,coffee'])).err, /unknown step coffee/);
-  assert.match((await runCli(main, ['--version'])).out, /^xs-agent \S+ \(commit \S+\)$/);
+  assert.match((await runCli(main, ['--version'])).out, /^xs-agent \S+ \(commit \S+, node v\S+\)$/);
 });
 
 test('a lost status.json is rebuilt from the stamps', async (t) => {

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildAgent, type BuildResult } from '../../agent/build.js';
+import { buildAgent, repoRoot, type BuildResult } from '../../agent/build.js';
+import { readLock } from '../../agent/runtime.js';
 import { addNic, makeRoot, writeConfig, MAC_A, MAC_B } from './fixtures.js';
 import { needs, rootOnly } from '../helpers/needs.js';
 
@@ -14,7 +15,6 @@ let dir: string;
 
 test('the build is reproducible: two builds, same bytes', async (t) => {
   dir = mkdtempSync(path.join(tmpdir(), 'xs-agent-sea-'));
-  t.after(() => {});
   const a = await buildAgent({ out: path.join(dir, 'a', 'xs-agent') });
   const b = await buildAgent({ out: path.join(dir, 'b', 'xs-agent') });
   t.diagnostic(`size ${(a.size / 1048576).toFixed(1)} MiB, build ${(a.ms / 1000).toFixed(1)} s / ${(b.ms / 1000).toFixed(1)} s`);
@@ -35,7 +35,9 @@ test('--version prints version and build commit; start-up time', (t) => {
     assert.equal(r.status, 0, r.stderr);
     out = r.stdout;
   }
-  assert.equal(out, `xs-agent ${built.version} (commit ${built.commit})\n`);
+  // The runtime inside is the pinned one, whatever Node runs this test.
+  assert.equal(out, `xs-agent ${built.version} (commit ${built.commit}, node v${built.runtime.version})\n`);
+  assert.equal(built.runtime.version, readLock(repoRoot()).version);
   assert.match(built.commit, /^([0-9a-f]{12}|unknown)$/);
   runs.sort((x, y) => x - y);
   t.diagnostic(`xs-agent --version: median ${runs[2]!.toFixed(0)} ms`);
@@ -65,7 +67,7 @@ test('the binary runs with node hidden (mount namespace, no PATH)', (t) => {
   ].join('\n');
   const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /^xs-agent \S+ \(commit \S+\)$/m);
+  assert.match(r.stdout, /^xs-agent \S+ \(commit \S+, node v\S+\)$/m);
   assert.match(r.stdout, /xs-agent: firstboot ok/);
   assert.match(r.stdout, /nics: ok/);
   assert.match(readFileSync(path.join(root, 'etc/systemd/network/10-xs-wan0.link'), 'utf8'), new RegExp(`PermanentMACAddress=${MAC_A}`));

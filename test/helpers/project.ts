@@ -30,6 +30,8 @@ export interface CliOptions {
   umask?: string;
   /** Take the build time from git, as a user's build does (no SOURCE_DATE_EPOCH). */
   gitEpoch?: boolean;
+  /** Run the CLI with the `node` found first on PATH after putting this directory in front. */
+  nodeDir?: string;
   /** Called with the child once started (to signal it). */
   started?: (child: ReturnType<typeof spawn>) => void;
 }
@@ -37,8 +39,10 @@ export interface CliOptions {
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, CI: 'true', SOURCE_DATE_EPOCH: '1790000000', ...opts.env };
   if (opts.gitEpoch) delete env.SOURCE_DATE_EPOCH;
-  const cmd = opts.umask ? 'sh' : process.execPath;
-  const argv = opts.umask ? ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, CLI, ...args] : [CLI, ...args];
+  if (opts.nodeDir) env.PATH = `${opts.nodeDir}:${env.PATH ?? ''}`;
+  const node = opts.nodeDir ? 'node' : process.execPath;
+  const cmd = opts.umask ? 'sh' : node;
+  const argv = opts.umask ? ['-c', `umask ${opts.umask} && exec "$0" "$@"`, node, CLI, ...args] : [CLI, ...args];
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: opts.cwd ?? PROJECT_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
