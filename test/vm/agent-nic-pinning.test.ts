@@ -16,7 +16,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const CACHE = process.env.XS_AGENT_VM_CACHE ?? path.join(REPO, '.cache', 'agent-vm');
 const MAC_A = '52:54:00:a0:00:0a';
 const MAC_B = '52:54:00:b0:00:0b';
-const TOTAL_MS = 6 * 60_000;
+const TOTAL_MS = 8 * 60_000;
 
 const GUEST_REPORT = `#!/bin/sh
 # Print what the test checks to the serial console, then power off.
@@ -119,7 +119,7 @@ test('wan0/lan0 stay on their MACs when the PCI slots are swapped', { timeout: T
     { mac: MAC_A, model: 'virtio-net-pci', addr: '0x3' },
     { mac: MAC_B, model: 'virtio-net-pci', addr: '0x4' },
   ];
-  const b1 = await bootVm({ kernel, initrd: initrd1, disk, nics: nicsBoot1, append, timeoutMs: Math.min(200_000, left()), label: 'boot 1' });
+  const b1 = await bootVm({ kernel, initrd: initrd1, disk, nics: nicsBoot1, append, timeoutMs: Math.min(300_000, left()), label: 'boot 1' });
   log(`boot 1 powered off after ${(b1.ms / 1000).toFixed(0)} s`);
   const links1 = between(b1.serial, 'XSVM-BEGIN', 'XSVM-END');
   assert.ok(links1 !== null, `boot 1: no report on the serial console:\n${tail(b1.serial, 40)}`);
