@@ -5,7 +5,7 @@ SITE ?= rioja
 NODE ?= node
 XSBUILD = $(NODE) dist/builder/cli.js
 
-.PHONY: all image validate test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve clean
+.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve clean
 
 all: image
 
@@ -26,6 +26,12 @@ image: deps
 
 validate: deps
 	$(XSBUILD) validate $(SITE)
+
+# What a change does to a site's image: builds SITE at FROM (default: the newest tag
+# before HEAD, else HEAD~1) and from this checkout, prints xsbuild diff (FORMAT=markdown
+# for a pull-request comment, FORMAT=json). A difference is the answer, not a failure.
+diff: deps
+	@$(NODE) dist/tools/diff-commits.js --site $(SITE) $(if $(FROM),--from $(FROM)) $(if $(FORMAT),--format $(FORMAT)) || [ $$? -eq 1 ]
 
 agent: deps
 	$(NODE) dist/agent/build.js
