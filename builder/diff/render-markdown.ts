@@ -4,6 +4,10 @@ import { humanDelta, humanSize, plural } from './format.js';
 import type { DiffReport } from './report-types.js';
 
 const FOLD = 20;
+/** A kickstart diff longer than this is folded. */
+const FOLD_LINES = 40;
+/** GitHub refuses comments over 65,536 characters; stay under with room for a marker. */
+export const MAX_COMMENT = 60_000;
 
 function esc(s: string): string {
   return s.replace(/[|\\`*_<>]/g, (ch) => `\\${ch}`);
@@ -27,6 +31,10 @@ export function renderMarkdown(r: DiffReport, allFiles: boolean): string {
   }
   const t = r.totals;
   out.push(`**${plural(t.differences, 'difference')}**, size ${humanSize(t.bytes.a)} → ${humanSize(t.bytes.b)} (${humanDelta(t.bytes.delta)})`);
+  // The summary first, one line per kind of change; a big change keeps the details folded.
+  out.push('', ...summaryLines(r));
+  const big = t.differences > FOLD;
+  if (big) out.push('', '<details><summary>Details</summary>');
   const section = (title: string, body: string[]) => {
     if (body.length) out.push('', `#### ${title}`, '', ...body);
   };
@@ -48,9 +56,11 @@ export function renderMarkdown(r: DiffReport, allFiles: boolean): string {
     ...ps.downgraded.map((p) => ['**downgraded**', code(`${p.name}.${p.arch}`), code(p.a.nevra), code(p.b.nevra)]),
   ]));
   if (r.kickstart.changed) {
-    section('Kickstart', r.kickstart.diff
-      ? ['```diff', r.kickstart.diff.replace(/```/g, 'ˋˋˋ'), '```']
-      : [`sha256 ${code(r.kickstart.a?.sha256 ?? '(none)')} → ${code(r.kickstart.b?.sha256 ?? '(none)')}`]);
+    const lines = r.kickstart.diff?.split('\n').length ?? 0;
+    const fenced = r.kickstart.diff ? ['```diff', r.kickstart.diff.replace(/```/g, 'ˋˋˋ'), '```'] : [];
+    section('Kickstart', !r.kickstart.diff
+      ? [`sha256 ${code(r.kickstart.a?.sha256 ?? '(none)')} → ${code(r.kickstart.b?.sha256 ?? '(none)')}`]
+      : lines > FOLD_LINES && !big ? [`<details><summary>${plural(lines, 'line')} of diff</summary>`, '', ...fenced, '', '</details>'] : fenced);
   }
   section('Boot entries', table(['', 'config', 'entry', 'change'], [
     ...r.boot.added.map((e) => ['added', code(e.config), esc(e.label), code(e.args.join(' '))]),
@@ -86,5 +96,43 @@ export function renderMarkdown(r: DiffReport, allFiles: boolean): string {
   const skipped = ([['layers', r.layers], ['packages requested', r.packagesRequested], ['packages shipped', r.packagesShipped],
     ['kickstart', r.kickstart], ['boot entries', r.boot]] as const).filter(([, s]) => !s.available);
   section('Not compared', skipped.map(([n, s]) => `- ${n}: ${esc(s.reason ?? '')}`));
-  return out.join('\n') + '\n';
+  if (big) out.push('', '</details>');
+  return capLength(out);
+}
+
+function summaryLines(r: DiffReport): string[] {
+  const t = r.totals;
+  const parts = (o: Record<string, number>) => Object.entries(o).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  const rows: [string, string][] = [
+    ['Release fields', r.release.changes.length ? r.release.changes.map((c) => code(c.field)).join(', ') : ''],
+    ['Layers', parts(t.layers)],
+    ['Packages requested', parts(t.packagesRequested)],
+    ['Packages shipped', parts(t.packagesShipped)],
+    ['Kickstart', r.kickstart.changed ? 'changed' : ''],
+    ['Boot entries', parts(t.bootEntries)],
+    ['Files', parts(t.files)],
+  ];
+  return rows.filter(([, v]) => v).map(([k, v]) => `- ${k}: ${v}`);
+}
+
+/**
+ * Keep the comment under GitHub's limit: cut whole lines, close what the cut left open
+ * (a code fence, <details>), and say where the whole report is.
+ */
+function capLength(lines: string[]): string {
+  const text = lines.join('\n') + '\n';
+  if (text.length <= MAX_COMMENT) return text;
+  const kept: string[] = [];
+  let size = 0;
+  for (const l of lines) {
+    if (size + l.length + 1 > MAX_COMMENT - 400) break;
+    kept.push(l);
+    size += l.length + 1;
+  }
+  const fences = kept.filter((l) => l.startsWith('```')).length;
+  if (fences % 2) kept.push('```');
+  const open = kept.filter((l) => l.startsWith('<details>')).length - kept.filter((l) => l === '</details>').length;
+  kept.push('', `*… cut here: the whole report is over ${Math.round(MAX_COMMENT / 1000)} kB. Run \`xsbuild diff\` (or \`make diff\`) for all of it.*`);
+  for (let i = 0; i < open; i++) kept.push('', '</details>');
+  return kept.join('\n') + '\n';
 }
