@@ -58,8 +58,9 @@ export function listedPackages(ciDir: string): Map<string, string> {
 
 /**
  * Packages a fresh machine has after installing the lists: the lists' Depends/Pre-Depends
- * closure (apt installs them too) and Debian's essential and required packages. Each maps
- * to how it gets there, for the messages.
+ * closure (apt installs them too) and Debian's essential packages (a minimal root has
+ * only those: "required" ones such as mount may be missing). Each maps to how it gets
+ * there, for the messages.
  */
 export function installedByLists(listed: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
@@ -67,27 +68,38 @@ export function installedByLists(listed: Map<string, string>): Map<string, strin
   const names = [...listed.keys()];
   if (names.length) {
     const r = spawnSync('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...names], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    // Only what apt must install: in "A | B" only A counts (apt prints "|Depends: A"
+    // and then B as a plain line), and a package reached only through such an
+    // alternative is not taken for installed.
+    const needed = new Set<string>(names);
     let current = '';
+    let inAlternative = false;
     for (const line of (r.stdout ?? '').split('\n')) {
       if (!line.startsWith(' ')) {
         current = line.trim();
-        if (current && !current.startsWith('<') && !out.has(current)) out.set(current, 'installed as a dependency of a listed package');
-      } else {
-        const m = /^\s+\|?(?:Pre)?Depends: <?([^>\s]+)>?/.exec(line);
-        if (m && !out.has(m[1])) out.set(m[1], `installed as a dependency (of ${current})`);
+        inAlternative = false;
+        continue;
+      }
+      const m = /^\s+(\|?)(?:Pre)?Depends: <?([^>\s]+)>?/.exec(line);
+      if (!m) continue;
+      const first = !inAlternative;
+      inAlternative = m[1] === '|';
+      if (first && needed.has(current) && !out.has(m[2])) {
+        needed.add(m[2]);
+        out.set(m[2], `installed as a dependency (of ${current})`);
       }
     }
   }
-  for (const p of basePackages()) if (!out.has(p)) out.set(p, 'part of every Debian system (essential/required)');
+  for (const p of basePackages()) if (!out.has(p)) out.set(p, 'part of every Debian system (essential)');
   return out;
 }
 
 function basePackages(): string[] {
-  const r = spawnSync('dpkg-query', ['-W', '-f', '${Package}\t${Essential}\t${Priority}\n'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Package}\t${Essential}\n'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return (r.stdout ?? '')
     .split('\n')
     .map((l) => l.split('\t'))
-    .filter(([, essential, priority]) => essential === 'yes' || priority === 'required')
+    .filter(([, essential]) => essential === 'yes')
     .map(([p]) => p);
 }
 
