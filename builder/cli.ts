@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // xsbuild command line. Exit codes: 0 ok, 1 build failed, 2 bad input (see README).
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { buildSite, validateSite, human } from './pipeline.js';
@@ -8,6 +7,7 @@ import { progressMode, reporter } from './progress.js';
 import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT, EXIT_OK } from './errors.js';
 import { SiteSchema, LayerSchema } from './schema.js';
 import { PROJECT_DIR } from './paths.js';
+import { parseCli } from './cliargs.js';
 
 const HELP = `xsbuild — build installer images for school servers
 
@@ -41,6 +41,25 @@ Exit status: 0 ok, 1 build failed, 2 bad input (the message names file:line:col)
 130 interrupted (the output directory is left as it was).
 `;
 
+/** Each command's own --help. */
+const COMMAND_HELP: Record<string, string> = {
+  build: `usage: xsbuild build <site|site.yaml> [--out DIR] [--release R] [--json]
+  Builds out/<site>/: the hybrid ISO, manifest.json, the netboot tree, the etherboot
+  media and SHA256SUMS, into a temp dir renamed into place when everything succeeded.
+  --out DIR      output directory (default: out/)
+  --release R    release name (default: the site's release:)
+  --json         one JSON event per line instead of progress
+Exit: 0 built, 1 build failed, 2 bad input, 130 interrupted.
+`,
+  validate: `usage: xsbuild validate <site|site.yaml> [--release R] [--json]
+  Checks the site, its layers and the rendered kickstart; builds nothing.
+Exit: 0 valid, 2 bad input (file:line:col, field, hint).
+`,
+  schema: `usage: xsbuild schema [--out DIR]
+  Writes site.schema.json and layer.schema.json (default: schemas/).
+`,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -66,13 +85,21 @@ async function main(argv: string[]): Promise<number> {
     const u = await import('./updates/command.js');
     return cmd === 'keys' ? u.runKeys(rest) : cmd === 'publish' ? u.runPublish(rest) : u.runBundle(rest);
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { out: { type: 'string' }, release: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-  });
+  const usage = COMMAND_HELP[cmd];
+  if (!usage) {
+    process.stderr.write(`error: command line: unknown command "${cmd}"\n  hint: xsbuild --help\n`);
+    return EXIT_BAD_INPUT;
+  }
+  let parsed;
+  try {
+    parsed = parseCli(cmd, rest, { out: { type: 'string' }, release: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } });
+  } catch (e) {
+    report(e, reporter(progressMode(false)));
+    return exitCodeFor(e);
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(usage);
     return EXIT_OK;
   }
   const r = reporter(progressMode(values.json ?? false));

@@ -2,7 +2,7 @@
 // Exit status: 0 stopped by Ctrl-C/SIGTERM, 1 could not serve (busy port, dnsmasq
 // failed), 2 bad input.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../cliargs.js';
 import { stat } from 'node:fs/promises';
 import { InputError, exitCodeFor, BuildError } from '../errors.js';
 import { startServer, type Serving } from './server.js';
@@ -39,18 +39,14 @@ async function netbootDir(arg: string): Promise<string> {
 }
 
 export async function runServe(argv: string[]): Promise<number> {
-  let values;
-  let positionals: string[];
+  let parsed;
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { listen: { type: 'string' }, prefix: { type: 'string' }, 'dhcp-proxy': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-    }));
+    parsed = parseCli('serve', argv, { listen: { type: 'string' }, prefix: { type: 'string' }, 'dhcp-proxy': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
-    process.stderr.write(`error: command line: ${(e as Error).message}\n  hint: xsbuild serve --help\n`);
+    process.stderr.write(`error: ${(e as Error).message}\n`);
     return 2;
   }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return 0;
