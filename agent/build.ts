@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { pinnedRuntime } from './runtime.js';
+import { pinnedRuntime, type RuntimeLock } from './runtime.js';
 
 export interface BuildResult {
   path: string;
@@ -25,6 +25,8 @@ export interface BuildResult {
   commit: string;
   /** The Node runtime inside, from agent/runtime.lock.json. */
   runtime: { package: string; version: string; sha256: string };
+  /** Taken from .cache/agent/ (same sources, same runtime) instead of built again. */
+  cached: boolean;
   ms: number;
 }
 
@@ -41,7 +43,35 @@ export function gitCommit(root: string): string {
   }
 }
 
-export async function buildAgent(opts: { root?: string; out?: string; commit?: string } = {}): Promise<BuildResult> {
+/**
+ * Executables already built, by the sha256 of everything that shapes their bytes (the
+ * bundle, the runtime, the SEA config, this file's own build steps). A build of the same
+ * sources then costs the bundle step and a copy, not `--build-sea` (seconds, and every
+ * image build, publish and many tests make one). An entry is re-hashed before use; one
+ * that does not match its name is rebuilt, never used.
+ */
+const CACHE_FORMAT = 'xs-agent-sea-1';
+
+async function cachedExecutable(dir: string, key: string): Promise<string | undefined> {
+  const file = path.join(dir, key, 'xs-agent');
+  const want = await fsp.readFile(path.join(dir, key, 'sha256'), 'utf8').catch(() => '');
+  if (!want) return undefined;
+  const got = await fsp.readFile(file).then((b) => createHash('sha256').update(b).digest('hex'), () => '');
+  return got === want.trim() ? file : undefined;
+}
+
+async function keepExecutable(dir: string, key: string, built: string, sha256: string): Promise<void> {
+  const entry = path.join(dir, key);
+  const tmp = `${entry}.${process.pid}.tmp`;
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp, { recursive: true });
+  await fsp.copyFile(built, path.join(tmp, 'xs-agent'));
+  await fsp.writeFile(path.join(tmp, 'sha256'), `${sha256}\n`);
+  await fsp.rm(entry, { recursive: true, force: true });
+  await fsp.rename(tmp, entry).catch(() => fsp.rm(tmp, { recursive: true, force: true }));
+}
+
+export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean } = {}): Promise<BuildResult> {
   const t0 = Date.now();
   const root = opts.root ?? repoRoot();
   const runtime = await pinnedRuntime(root);
@@ -70,6 +100,20 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
       },
     });
 
+    const seaOptions = { disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false };
+    const cacheDir = path.join(root, '.cache', 'agent');
+    const key = createHash('sha256')
+      .update(JSON.stringify({ format: CACHE_FORMAT, runtime: runtime.sha256, seaOptions }))
+      .update(await fsp.readFile(bundle))
+      .digest('hex');
+    const hit = opts.cache === false ? undefined : await cachedExecutable(cacheDir, key);
+    if (hit) {
+      await fsp.mkdir(path.dirname(out), { recursive: true });
+      await fsp.copyFile(hit, tmpOut);
+      await fsp.chmod(tmpOut, 0o755);
+      await fsp.rename(tmpOut, out);
+      return finish(out, version, commit, runtime, t0, true);
+    }
     // Distribution node binaries carry symbols and debug info the target never uses; the
     // stripped copy then writes the executable on itself (`--build-sea` uses the running
     // binary as the base).
@@ -86,25 +130,32 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
       seaConfig,
       // Relative main: the executable records the main script's path, and a temp dir name in
       // it would make every build differ.
-      JSON.stringify({ main: path.basename(bundle), output: tmpOut, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }),
+      JSON.stringify({ main: path.basename(bundle), output: tmpOut, ...seaOptions }),
     );
     const sea = spawnSync(base, ['--build-sea', seaConfig], { cwd: work, encoding: 'utf8' });
     if (sea.status !== 0) throw new Error(`node --build-sea failed (exit ${sea.status}): ${(sea.stderr ?? '').trim()}`);
     await fsp.rename(tmpOut, out);
-    const data = await fsp.readFile(out);
-    return {
-      path: out,
-      size: data.length,
-      sha256: createHash('sha256').update(data).digest('hex'),
-      version,
-      commit,
-      runtime: { package: runtime.package, version: runtime.version, sha256: runtime.sha256 },
-      ms: Date.now() - t0,
-    };
+    const r = await finish(out, version, commit, runtime, t0, false);
+    if (opts.cache !== false) await keepExecutable(cacheDir, key, out, r.sha256);
+    return r;
   } finally {
     await fsp.rm(tmpOut, { force: true });
     await fsp.rm(work, { recursive: true, force: true });
   }
+}
+
+async function finish(out: string, version: string, commit: string, runtime: RuntimeLock, t0: number, cached: boolean): Promise<BuildResult> {
+  const data = await fsp.readFile(out);
+  return {
+    path: out,
+    size: data.length,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    version,
+    commit,
+    runtime: { package: runtime.package, version: runtime.version, sha256: runtime.sha256 },
+    cached,
+    ms: Date.now() - t0,
+  };
 }
 
 async function cli(argv: string[]): Promise<number> {
@@ -117,7 +168,7 @@ async function cli(argv: string[]): Promise<number> {
     }
   }
   const r = await buildAgent({ out });
-  process.stdout.write(`xs-agent ${r.version} (commit ${r.commit}, Node ${r.runtime.version}): ${path.relative(process.cwd(), r.path) || r.path}, ${(r.size / 1048576).toFixed(1)} MiB, sha256 ${r.sha256}, ${(r.ms / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`xs-agent ${r.version} (commit ${r.commit}, Node ${r.runtime.version}): ${path.relative(process.cwd(), r.path) || r.path}, ${(r.size / 1048576).toFixed(1)} MiB, sha256 ${r.sha256}, ${(r.ms / 1000).toFixed(1)} s${r.cached ? ' (cached)' : ''}\n`);
   return 0;
 }
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildAgent, repoRoot, type BuildResult } from '../../agent/build.js';
@@ -15,14 +15,29 @@ let dir: string;
 
 test('the build is reproducible: two builds, same bytes', async (t) => {
   dir = mkdtempSync(path.join(tmpdir(), 'xs-agent-sea-'));
-  const a = await buildAgent({ out: path.join(dir, 'a', 'xs-agent') });
-  const b = await buildAgent({ out: path.join(dir, 'b', 'xs-agent') });
+  // Built twice for real: the cache would hand back the first build's bytes.
+  const a = await buildAgent({ out: path.join(dir, 'a', 'xs-agent'), cache: false });
+  const b = await buildAgent({ out: path.join(dir, 'b', 'xs-agent'), cache: false });
   t.diagnostic(`size ${(a.size / 1048576).toFixed(1)} MiB, build ${(a.ms / 1000).toFixed(1)} s / ${(b.ms / 1000).toFixed(1)} s`);
   assert.equal(a.sha256, b.sha256);
   assert.equal(a.size, b.size);
   // Nothing half-written is left beside the output.
   assert.deepEqual(spawnSync('ls', ['-A', path.dirname(a.path)], { encoding: 'utf8' }).stdout.trim(), 'xs-agent');
   built = a;
+});
+
+test('the same sources are built once: a second build comes from the cache; a damaged entry is rebuilt', async (t) => {
+  const first = await buildAgent({ out: path.join(dir, 'c1', 'xs-agent') });
+  const again = await buildAgent({ out: path.join(dir, 'c2', 'xs-agent') });
+  t.diagnostic(`first ${(first.ms / 1000).toFixed(1)} s${first.cached ? ' (cached)' : ''}, again ${(again.ms / 1000).toFixed(1)} s`);
+  assert.equal(again.cached, true);
+  assert.equal(again.sha256, built.sha256, 'the cached executable is the one a real build makes');
+  // Damage every cache entry: the next build notices and builds again.
+  const cache = path.join(repoRoot(), '.cache', 'agent');
+  for (const e of readdirSync(cache)) if (existsSync(path.join(cache, e, 'xs-agent'))) writeFileSync(path.join(cache, e, 'xs-agent'), 'damaged');
+  const rebuilt = await buildAgent({ out: path.join(dir, 'c3', 'xs-agent') });
+  assert.equal(rebuilt.cached, false);
+  assert.equal(rebuilt.sha256, built.sha256);
 });
 
 test('--version prints version and build commit; start-up time', (t) => {
