@@ -18,6 +18,10 @@ import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// The official Node.js build links libatomic.so.1: the build host runs it to write the
+// executable, and every target runs it (the xs-agent layer installs libatomic).
+// depcheck: path /usr/lib/x86_64-linux-gnu/libatomic.so.1
+
 export interface RuntimeLock {
   package: string;
   version: string;

@@ -15,7 +15,7 @@ test('rioja kickstart: commands, merged packages, fragments in layer order', asy
   assert.match(ks, /^network --bootproto=dhcp --hostname=schoolserver\.rioja\.escuelas\.example$/m);
   assert.match(ks, /^logvol \/library --vgname=vg_xs/m, 'xs-standard partitioning');
   const pkgs = /%packages\n([\s\S]*?)%end/.exec(ks)?.[1].trim().split('\n');
-  assert.deepEqual(pkgs, ['@core', 'chrony', 'openssh-server', 'rsync', 'NetworkManager', 'dnsmasq', 'httpd', 'squid', '-plymouth']);
+  assert.deepEqual(pkgs, ['@core', 'chrony', 'openssh-server', 'rsync', 'NetworkManager', 'dnsmasq', 'httpd', 'squid', 'libatomic', '-plymouth']);
   const post = ks.indexOf('%post --log');
   const order = ['# --- layer xs-core', '# --- layer content-library', '# --- layer web-filter', '# --- layer xs-agent'].map((m) => ks.indexOf(m, post));
   assert.ok(order.every((p, i) => p > post && (i === 0 || p > order[i - 1])), `post fragments out of order: ${order}`);

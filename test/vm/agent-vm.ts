@@ -8,7 +8,8 @@ import * as path from 'node:path';
 
 export const SUITE = 'bookworm';
 export const MIRROR = 'http://deb.debian.org/debian';
-export const PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'iproute2', 'kmod', 'initramfs-tools', 'linux-image-amd64'];
+// libatomic1: the agent's pinned Node runtime links it (the xs-agent layer installs it too).
+export const PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'iproute2', 'kmod', 'initramfs-tools', 'linux-image-amd64', 'libatomic1'];
 
 // Drivers no test machine needs: leaving them out halves the root and the image build time.
 const SKIP_DRIVERS = ['gpu', 'media', 'net/wireless', 'infiniband', 'staging', 'isdn', 'bluetooth', 'hid', 'iio', 'usb/serial', 'net/can'];
