@@ -29,6 +29,8 @@ export interface PullOptions {
   trust: string;
   /** Site from the agent config; the release must be for it. */
   site?: string;
+  /** This server's host name: the release's sealed files for it are applied. */
+  host?: string;
   /** The source is a stick/bundle directory: expired metadata is accepted within the slack. */
   offline: boolean;
   expirySlackDays: number;
