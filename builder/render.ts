@@ -85,6 +85,7 @@ export async function renderKickstart(input: KickstartInput): Promise<string> {
     layers: layers.layers.map((l) => ({ name: l.name, version: l.version })),
     library: site.library.map((l) => l.dest),
     updates: s.updates ?? null,
+    fleet: s.fleet ?? null,
     mediaRoot: input.mediaRoot,
     netboot: input.netboot === true,
     mediaIsUrl: /^https?:\/\//.test(input.mediaRoot),
