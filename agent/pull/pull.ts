@@ -243,7 +243,8 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
   // Everything the release needs that is not on disk: changed files, scripts, repo.
   const need = new Map<string, number>();
   const add = (f: FileRef) => f.chunks.forEach(([id, n]) => need.set(id, n));
-  plan.write.forEach((f) => add(f.sealed ? f.sealed.blob : f.ref));
+  // Sealed blobs are fetched by openSealed below, so a bad one is named by its path.
+  plan.write.forEach((f) => f.sealed || add(f.ref));
   changedLayers(r, prev).forEach((l) => l.script && add(l.script));
   r.repo?.files.forEach(add);
   const lacking = [...need].some(([id, n]) => seeds.get(id)?.size !== n);
@@ -394,7 +395,14 @@ function findRef(r: ReleaseDoc, target: string, host: string | undefined): { sha
  */
 async function openSealed(s: SealedFile, getter: ChunkGetter, id: Identity): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for (const [cid, n] of s.blob.chunks) parts.push(await getter.get(cid, n));
+  for (const [cid, n] of s.blob.chunks) {
+    try {
+      parts.push(await getter.get(cid, n));
+    } catch (e) {
+      if (e instanceof PullDataError) throw new Refused(`sealed file ${s.path}: ${e.message}`, e.hint);
+      throw e;
+    }
+  }
   const blob = Buffer.concat(parts);
   if (blob.length !== s.blob.size || sha256hex(blob) !== s.blob.sha256) {
     throw new Refused(`sealed file ${s.path}: its sealed blob does not match the release's sha256`, 'the repository or stick is damaged or was tampered with; nothing was applied');
