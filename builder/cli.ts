@@ -12,12 +12,13 @@ import { PROJECT_DIR } from './paths.js';
 const HELP = `xsbuild — build installer images for school servers
 
 Usage:
-  xsbuild build <site|site.yaml> [--out DIR] [--release R] [--json]
+  xsbuild build <site|site.yaml> [--out DIR] [--release R] [--enrol-tokens FILE] [--json]
   xsbuild validate <site|site.yaml> [--release R] [--json]
   xsbuild schema [--out DIR]
   xsbuild diff A B [--json|--markdown] [--files] [--no-color] [--scan] [--quiet]
   xsbuild keys generate --out DIR | keys rotate --repo DIR --key OLD --new NEW
   xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh]
+                  [--private DIR --recipients FILE]
   xsbuild bundle <site> --repo DIR --to DIR [--since N]
   xsbuild serve out/<site> [--listen ADDR:PORT] [--dhcp-proxy IFACE] [--json]
   xsbuild --help | --version
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { out: { type: 'string' }, release: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: { out: { type: 'string' }, release: { type: 'string' }, 'enrol-tokens': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -80,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'build': {
         const site = one(positionals, 'build');
-        const res = await buildSite({ site, outDir: values.out, release: values.release, reporter: r });
+        const res = await buildSite({ site, outDir: values.out, release: values.release, reporter: r, ...(values['enrol-tokens'] ? { enrolTokens: values['enrol-tokens'] } : {}) });
         r.result({ ok: true, outDir: res.outDir, iso: res.iso, size: res.manifest.iso?.size, sha256: res.manifest.iso?.sha256, seconds: res.seconds, xorrisoSeconds: res.xorrisoSeconds });
         if (!values.json) process.stdout.write(`${res.iso}\n`);
         return EXIT_OK;
