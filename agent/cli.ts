@@ -11,7 +11,7 @@ import { PULL_OPTIONS, PULL_USAGE, runPull } from './pull/command.js';
 import { DEFAULT_STATE, StateDir } from './pull/state.js';
 import { ENROL_OPTIONS, FLEET_USAGE, IDENTITY_OPTIONS, runEnrol, runIdentity } from './fleet/command.js';
 import { readEnrolment } from './fleet/enrol.js';
-import { peekIdentity } from './fleet/identity.js';
+import { loadIdentity, peekIdentity } from './fleet/identity.js';
 
 export const EXIT_USAGE = 64;
 
@@ -93,6 +93,14 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
     config.library.source = libSource;
   }
   const doc = await firstboot({ target, config, log: io.out, only, report: !opts.has('no-report') });
+  if (!only) {
+    // The install normally made the identity in %post; a server installed otherwise
+    // gets it here, so its first pull can enrol at once. Never a reason to fail.
+    await loadIdentity(target.fs.p(DEFAULT_STATE)).then(
+      (id) => id.created.length && io.out(`xs-agent: made ${id.created.join(', ')} (this server's identity)`),
+      (e: Error) => io.err(`xs-agent: identity: ${e.message}`),
+    );
+  }
   const mine = Object.fromEntries(Object.entries(doc.steps).filter(([n]) => !only || only.includes(n)));
   const code = exitCodeFor(overall(mine));
   io.out(`xs-agent: firstboot ${code === 0 ? 'ok' : code === 1 ? 'failed' : 'degraded'}; see ${target.fs.p(STATUS_PATH)}`);
