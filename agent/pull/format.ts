@@ -268,7 +268,12 @@ export function checkRelease(v: unknown, doc: string): ReleaseDoc {
     const r = c.obj(o.repo, 'signed.repo');
     out.repo = { files: c.arr(r.files, 'signed.repo.files').map((y, j) => checkFile(c, y, `signed.repo.files[${j}]`, false)) };
   }
-  if (o.sealed !== undefined) out.sealed = checkSealed(c, o.sealed);
+  if (o.sealed !== undefined) {
+    out.sealed = checkSealed(c, o.sealed);
+    // A path is placed by one thing only: a sealed file never replaces a layer or library file.
+    const placed = new Set([...layers.flatMap((l) => l.files.map((f) => f.path)), ...library.flatMap((l) => l.files.map((f) => `${l.dest.replace(/\/$/, '')}/${f.path}`))]);
+    out.sealed.forEach((s, i) => placed.has(s.path) && c.fail(`signed.sealed[${i}].path`, `${s.path} is also a layer or library file of the release`));
+  }
   return out;
 }
 

@@ -150,6 +150,10 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     let sealedInfo: { sealed: number; sealedSkipped: string[] } | undefined;
     if (o.privateDir && recipients) {
       const r = await sealPrivateFiles(path.resolve(o.privateDir), recipients, last, store, (m) => o.info?.(`warning: ${m}`));
+      const placed = new Set([...body.layers.flatMap((l) => l.files.map((f) => f.path)), ...body.library.flatMap((l) => l.files.map((f) => `${l.dest.replace(/\/$/, '')}/${f.path}`))]);
+      for (const s of r.sealed) {
+        if (placed.has(s.path)) throw new InputError({ file: path.join(o.privateDir, s.host, s.path) }, `${s.path} is also a layer or library file of the release`, 'a path is placed by one thing only: move the private file or the layer file');
+      }
       if (r.sealed.length) body.sealed = r.sealed;
       sealedInfo = { sealed: r.sealed.length, sealedSkipped: r.skipped };
     }

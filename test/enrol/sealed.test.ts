@@ -190,6 +190,12 @@ test('publish --private: bad recipients file and bad .xs-private.yaml are exit 2
   const mode = await runCli(['publish', site, '--repo', f.repo, '--key', f.key, '--private', priv, '--recipients', rcpt]);
   assert.equal(mode.code, 2);
   assert.match(mode.stderr, /\.xs-private\.yaml:1:\d+/);
+  writeFileSync(path.join(priv, 'xs-a/.xs-private.yaml'), '');
+  writeFileSync(path.join(priv, 'xs-a/etc/motd'), 'private motd\n');
+  const clash = await runCli(['publish', site, '--repo', f.repo, '--key', f.key, '--private', priv, '--recipients', rcpt]);
+  assert.equal(clash.code, 2, clash.stderr);
+  assert.match(clash.stderr, /xs-a\/etc\/motd: \/etc\/motd is also a layer or library file/);
+  rmSync(path.join(priv, 'xs-a/etc/motd'));
   const alone = await runCli(['publish', site, '--repo', f.repo, '--key', f.key, '--private', priv]);
   assert.equal(alone.code, 2);
   assert.match(alone.stderr, /--private DIR and --recipients FILE go together/);
