@@ -153,6 +153,7 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
     files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   };
   await writeFile(path.join(dir, NETBOOT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  if (i.enrolTokens?.size) r.info(`netboot: enrolment tokens in ${i.enrolTokens.size} machine kickstart(s) (${[...i.enrolTokens.keys()].sort().join(', ')})`);
   r.info(`netboot: ${machines.length} machine record(s), ${def ? 'default kickstart for unknown machines' : 'unknown machines refused'}, ${files.length} files (${Object.keys(symlinks).length} symlinked)`);
 
   r.stage('etherboot', serverUrl);

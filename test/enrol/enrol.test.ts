@@ -3,7 +3,7 @@
 // token appears in any output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../agent/cli.js';
@@ -185,4 +185,15 @@ test('enrol through a stick: request written, approval read back; a forged appro
   assert.equal((JSON.parse(ok.out) as { status: string; via: string }).via, 'stick');
   assert.ok(existsSync(path.join(state, 'approval.json')));
   assert.ok(!existsSync(path.join(root, 'etc/xs-agent/enrol-token')));
+});
+
+test('identity: agents starting at once agree on one key', async (t) => {
+  const state = mkdtempSync(path.join(tmpdir(), 'xs-id-'));
+  t.after(() => rmSync(state, { recursive: true, force: true }));
+  const { loadIdentity } = await import('../../agent/fleet/identity.js');
+  const ids = await Promise.all(Array.from({ length: 8 }, () => loadIdentity(state)));
+  assert.equal(new Set(ids.map((i) => i.signing.publicKey)).size, 1);
+  assert.equal(new Set(ids.map((i) => i.sealKey)).size, 1);
+  assert.equal(ids.filter((i) => i.created.includes('seal-key.txt')).length, 1, 'exactly one of them made the seal key');
+  assert.deepEqual(readdirSync(state).sort(), ['seal-key.txt', 'server-key.json'], 'no temp file left');
 });
