@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildAgent } from '../../agent/build.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { makeFixture } from '../updates/helpers.js';
+import { runCli } from '../helpers/project.js';
 import { approvalFor, fakeFleet, makeServerRoot, officeKey, TOKEN } from './helpers.js';
 
 function run(bin: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -21,14 +24,14 @@ function run(bin: string, args: string[]): Promise<{ code: number | null; stdout
   });
 }
 
-test('the built executable runs identity and enrol', async (t) => {
+test('the built executable runs identity and enrol, and opens a file sealed to it', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'xs-sea-enrol-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const built = await buildAgent({ out: path.join(dir, 'bin', 'xs-agent') });
   t.diagnostic(`xs-agent built in ${(built.ms / 1000).toFixed(1)} s, ${(built.size / 1048576).toFixed(1)} MiB`);
   const office = officeKey();
   const fleet = await fakeFleet(t, (r) => (r.token === TOKEN ? { status: 'approved', approval: approvalFor(r, office) } : { status: 'pending' }));
-  const root = makeServerRoot(t, { host: 'xs-sea', fleetUrl: fleet.url, office, token: true });
+  const root = makeServerRoot(t, { host: 'xs-sea', fleetUrl: fleet.url, office, token: true, extra: { site: 'upd' } });
   const state = path.join(root, 'var/lib/xs-agent/updates');
 
   const id = await run(built.path, ['identity', '--root', root, '--json']);
@@ -49,4 +52,20 @@ test('the built executable runs identity and enrol', async (t) => {
   const st = await run(built.path, ['status', '--root', root]);
   assert.match(st.stdout, /enrolment: approved/);
   for (const text of [e.stdout, e.stderr, st.stdout, ...fleet.bodies]) assert.ok(!text.includes(secret));
+
+  // The same executable opens a file sealed to it by publish (age decryption bundled in).
+  const f = await makeFixture({ libBytes: 64 * 1024 });
+  t.after(() => f.cleanup());
+  const site = path.join(f.dir, 'sites', 'upd.yaml');
+  const priv = path.join(dir, 'private');
+  mkdirSync(path.join(priv, 'xs-sea/etc/xs'), { recursive: true });
+  writeFileSync(path.join(priv, 'xs-sea/etc/xs/delegation.txt'), 'delegation for xs-sea\n');
+  const rcpt = path.join(dir, 'recipients.json');
+  writeFileSync(rcpt, JSON.stringify({ _type: 'xs-recipients', site: 'upd', hosts: { 'xs-sea': { sealKey: pub.sealKey, signingKey: pub.signingKey } } }));
+  const p = await runCli(['publish', site, '--repo', f.repo, '--key', f.key, '--private', priv, '--recipients', rcpt]);
+  assert.equal(p.code, 0, p.stderr);
+  const pull = await run(built.path, ['pull', '--from', f.repo, '--root', root, '--trust', f.pub, '--no-report']);
+  assert.equal(pull.code, 0, pull.stdout + pull.stderr);
+  assert.equal(readFileSync(path.join(root, 'etc/xs/delegation.txt'), 'utf8'), 'delegation for xs-sea\n');
+  assert.equal(statSync(path.join(root, 'etc/xs/delegation.txt')).mode & 0o777, 0o600);
 });
