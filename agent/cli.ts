@@ -1,6 +1,6 @@
 // Command line: parse arguments, run a command, return the exit code. Exit codes:
 //   0 ok, 1 failed, 2 degraded or needs an operator (status line says what to fix),
-//   64 usage error.
+//   64 usage error; `enrol` also exits 3 while the office has not approved yet.
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type AgentConfig } from './config.js';
 import { firstboot, STEP_NAMES } from './firstboot.js';
 import { stdoutLogger, type Logger } from './log.js';

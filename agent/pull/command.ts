@@ -23,7 +23,9 @@ export const PULL_USAGE = `  pull [--from URL|DIR] [--root DIR] [--state DIR] [-
        [--no-report] [--json]
                  verify and apply the newest signed release: from --from, else from a
                  stick labelled XSUPDATE (--stick), else from updates.url; exit 0 applied
-                 or current, 1 failed (rolled back / retry), 2 refused (did not verify)`;
+                 or current, 1 failed (rolled back / retry), 2 refused (did not verify);
+                 with fleet in the config, enrols first while not approved (never fails
+                 the pull) and sends the signed report to fleet.url`;
 
 export { DEFAULT_STATE } from './state.js';
 
