@@ -200,21 +200,32 @@ export async function enrolStick(c: EnrolContext, stickDir: string): Promise<Enr
   const base = { at: new Date().toISOString(), via: 'stick' as const };
   try {
     const text = await fsp.readFile(approvalFile, 'utf8').catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    const file = path.join(stickDir, stickEnrolPath(name));
+    const writeRequest = async () => {
+      const req = await buildRequest(c, id);
+      await writeFileAtomic(file, JSON.stringify(signDoc(req, [id.signing]), null, 1) + '\n', 0o644);
+      c.log(`xs-agent: enrolment request written to ${file}; the office imports it and puts the approval on the stick`);
+    };
     if (text !== undefined) {
-      let env: unknown;
+      let approval: Envelope<Approval>;
       try {
-        env = JSON.parse(text);
-      } catch {
-        throw new EnrolRefused(`${approvalFile}: approval refused: not valid JSON; nothing was kept`);
+        let env: unknown;
+        try {
+          env = JSON.parse(text);
+        } catch {
+          throw new EnrolRefused(`${approvalFile}: approval refused: not valid JSON; nothing was kept`);
+        }
+        approval = verifyApproval(env, c, id, approvalFile);
+      } catch (e) {
+        // A stale or forged approval must not keep this server from asking: the request
+        // with its real keys goes onto the stick all the same.
+        if (e instanceof EnrolRefused) await writeRequest();
+        throw e;
       }
-      const approval = verifyApproval(env, c, id, approvalFile);
       await keep(c, approval);
       return record(c, { ...base, where: approvalFile, status: 'approved', approval: approval.signed, message: `approved by ${approval.signed.by} at ${approval.signed.approved}` });
     }
-    const req = await buildRequest(c, id);
-    const file = path.join(stickDir, stickEnrolPath(name));
-    await writeFileAtomic(file, JSON.stringify(signDoc(req, [id.signing]), null, 1) + '\n', 0o644);
-    c.log(`xs-agent: enrolment request written to ${file}; the office imports it and puts the approval on the stick`);
+    await writeRequest();
     return record(c, { ...base, where: file, status: 'pending', message: 'request written to the stick; waiting for the office\'s approval' });
   } catch (e) {
     await record(c, { ...base, where: approvalFile, status: e instanceof EnrolRefused ? 'refused' : 'failed', message: (e as Error).message }).catch(() => undefined);

@@ -179,6 +179,10 @@ test('enrol through a stick: request written, approval read back; a forged appro
   assert.equal(forged.code, 2);
   assert.match(forged.err, /approvals\/xs-e\.json: approval refused: not signed by the office key .*nothing was kept/);
   assert.ok(!existsSync(path.join(state, 'approval.json')));
+  rmSync(file);
+  const stale = await runCli(main, ['enrol', '--root', root, '--state', state, '--stick', stick]);
+  assert.equal(stale.code, 2);
+  assert.ok(existsSync(file), 'a refused approval on the stick does not stop the request from being written');
   writeFileSync(path.join(stick, 'approvals/xs-e.json'), JSON.stringify(approvalFor(env.signed, office, 'operator'), null, 2));
   const ok = await runCli(main, ['enrol', '--root', root, '--state', state, '--stick', stick, '--json']);
   assert.equal(ok.code, 0, ok.err);
