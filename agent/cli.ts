@@ -1,6 +1,6 @@
 // Command line: parse arguments, run a command, return the exit code. Exit codes:
 //   0 ok, 1 failed, 2 degraded or needs an operator (status line says what to fix),
-//   64 usage error.
+//   64 usage error; `enrol` also exits 3 while the office has not approved yet.
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type AgentConfig } from './config.js';
 import { firstboot, STEP_NAMES } from './firstboot.js';
 import { stdoutLogger, type Logger } from './log.js';
@@ -8,6 +8,10 @@ import { exitCodeFor, formatStatus, overall, readStatus, STATUS_PATH } from './s
 import { openTarget, type Target } from './target.js';
 import { AGENT_COMMIT, AGENT_VERSION } from './version.js';
 import { PULL_OPTIONS, PULL_USAGE, runPull } from './pull/command.js';
+import { DEFAULT_STATE, StateDir } from './pull/state.js';
+import { ENROL_OPTIONS, FLEET_USAGE, IDENTITY_OPTIONS, runEnrol, runIdentity } from './fleet/command.js';
+import { readEnrolment } from './fleet/enrol.js';
+import { loadIdentity, peekIdentity } from './fleet/identity.js';
 
 export const EXIT_USAGE = 64;
 
@@ -17,9 +21,10 @@ const USAGE = `usage: xs-agent <command> [options]
                  run the first-boot steps not yet done, then POST the status
                  to report.url (unless --no-report); --library-source overrides
                  library.source (e.g. the install media in %post --nochroot)
-  status [--root DIR] [--json]
-                 show the last run; exit 0 ok, 1 failed, 2 degraded
+  status [--root DIR] [--state DIR] [--json]
+                 show the last run and the enrolment; exit 0 ok, 1 failed, 2 degraded
 ${PULL_USAGE}
+${FLEET_USAGE}
   --version      print version, build commit and Node runtime
 Paths in --config are on the target (under --root). Default config: ${DEFAULT_CONFIG_PATH}`;
 
@@ -42,15 +47,17 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
   let opts: Map<string, string | true>;
   try {
-    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report', 'library-source'] : cmd === 'status' ? ['root', 'json'] : cmd === 'pull' ? PULL_OPTIONS : []);
+    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report', 'library-source'] : cmd === 'status' ? ['root', 'state', 'json'] : cmd === 'pull' ? PULL_OPTIONS : cmd === 'identity' ? IDENTITY_OPTIONS : cmd === 'enrol' ? ENROL_OPTIONS : []);
   } catch (e) {
     io.err(`xs-agent: ${(e as Error).message}\n${USAGE}`);
     return EXIT_USAGE;
   }
   const target = await openTarget(str(opts.get('root')) ?? '/');
   if (cmd === 'firstboot') return runFirstboot(target, opts, io);
-  if (cmd === 'status') return runStatus(target, opts.has('json'), io);
+  if (cmd === 'status') return runStatus(target, str(opts.get('state')) ?? target.fs.p(DEFAULT_STATE), opts.has('json'), io);
   if (cmd === 'pull') return runPull(target, opts, io);
+  if (cmd === 'identity') return runIdentity(target, opts, io);
+  if (cmd === 'enrol') return runEnrol(target, opts, io);
   io.err(`xs-agent: unknown command "${cmd}"\n${USAGE}`);
   return EXIT_USAGE;
 }
@@ -86,13 +93,21 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
     config.library.source = libSource;
   }
   const doc = await firstboot({ target, config, log: io.out, only, report: !opts.has('no-report') });
+  if (!only) {
+    // The install normally made the identity in %post; a server installed otherwise
+    // gets it here, so its first pull can enrol at once. Never a reason to fail.
+    await loadIdentity(target.fs.p(DEFAULT_STATE)).then(
+      (id) => id.created.length && io.out(`xs-agent: made ${id.created.join(', ')} (this server's identity)`),
+      (e: Error) => io.err(`xs-agent: identity: ${e.message}`),
+    );
+  }
   const mine = Object.fromEntries(Object.entries(doc.steps).filter(([n]) => !only || only.includes(n)));
   const code = exitCodeFor(overall(mine));
   io.out(`xs-agent: firstboot ${code === 0 ? 'ok' : code === 1 ? 'failed' : 'degraded'}; see ${target.fs.p(STATUS_PATH)}`);
   return code;
 }
 
-async function runStatus(target: Target, json: boolean, io: Io): Promise<number> {
+async function runStatus(target: Target, stateDir: string, json: boolean, io: Io): Promise<number> {
   let doc;
   try {
     doc = await readStatus(target.fs);
@@ -100,15 +115,35 @@ async function runStatus(target: Target, json: boolean, io: Io): Promise<number>
     io.err(`xs-agent: ${(e as Error).message}`);
     return 1;
   }
+  const enrolment = await enrolmentStatus(stateDir);
   if (!doc) {
     // Never having run is not "ok": whatever firstboot should have done is not done.
-    if (json) io.out(JSON.stringify({ result: 'not-run' }));
-    else io.out(`xs-agent: firstboot has not run (no ${target.fs.p(STATUS_PATH)})`);
+    if (json) io.out(JSON.stringify({ result: 'not-run', enrolment }));
+    else io.out(`xs-agent: firstboot has not run (no ${target.fs.p(STATUS_PATH)})\n${formatEnrolment(enrolment)}`);
     return 1;
   }
   doc.result = overall(doc.steps);
-  io.out(json ? JSON.stringify(doc, null, 2) : formatStatus(doc));
+  io.out(json ? JSON.stringify({ ...doc, enrolment }, null, 2) : `${formatStatus(doc)}\n${formatEnrolment(enrolment)}`);
   return exitCodeFor(doc.result);
+}
+
+type Enrolment = Awaited<ReturnType<typeof readEnrolment>> & { state: string; identity?: Awaited<ReturnType<typeof peekIdentity>> };
+
+/** Enrolment as `status` shows it: public keys, the last attempt, the kept approval. */
+async function enrolmentStatus(stateDir: string): Promise<Enrolment> {
+  const e = await readEnrolment(new StateDir(stateDir));
+  const identity = await peekIdentity(stateDir);
+  const state = e.approval ? 'approved' : (e.last?.status ?? 'not-enrolled');
+  return { state, ...(identity ? { identity } : {}), ...e };
+}
+
+function formatEnrolment(e: Enrolment): string {
+  const lines = [`enrolment: ${e.state}`];
+  if (e.approval) lines.push(`  approved ${e.approval.approved} by ${e.approval.by} for ${e.approval.host} (site ${e.approval.site})`);
+  if (e.last) lines.push(`  last attempt ${e.last.at} via ${e.last.via} (${e.last.where}): ${e.last.status}${e.last.message ? ` - ${e.last.message}` : ''}`);
+  if (e.identity) lines.push(`  signing key ${e.identity.signingKey}`, `  seal key    ${e.identity.sealKey}`);
+  else lines.push('  no identity yet (xs-agent identity makes it)');
+  return lines.join('\n');
 }
 
 function parseOptions(args: string[], known: string[]): Map<string, string | true> {

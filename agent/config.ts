@@ -43,7 +43,16 @@ export interface AgentConfig {
   roles: RoleConfig[];
   library?: LibraryConfig;
   report?: { url: string };
+  /** The central office's fleet service: enrolment and pull reports go to `url`. */
+  fleet?: FleetConfig;
   timeouts: TimeoutsConfig;
+}
+
+export interface FleetConfig {
+  /** Base URL, ending in "/": `${url}v1/enrol`, `${url}v1/report`. */
+  url: string;
+  /** The office's Ed25519 public key (base64 of 32 bytes): it signs approvals. */
+  publicKey: string;
 }
 
 export const DEFAULT_TIMEOUTS: TimeoutsConfig = { nics: 90, hostname: 15, library: 3600, report: 10 };
@@ -70,7 +79,7 @@ export function parseConfig(text: string, file: string): AgentConfig {
   }
   const v = new Validator(file);
   const obj = v.object(raw, '');
-  v.known(obj, '', ['site', 'release', 'hostname', 'domain', 'roles', 'library', 'report', 'timeouts', 'updates']);
+  v.known(obj, '', ['site', 'release', 'hostname', 'domain', 'roles', 'library', 'report', 'fleet', 'timeouts', 'updates']);
   const cfg: AgentConfig = {
     site: v.string(obj.site, 'site'),
     release: v.string(obj.release, 'release'),
@@ -117,6 +126,7 @@ export function parseConfig(text: string, file: string): AgentConfig {
     if (!/^https?:\/\//.test(url)) throw new ConfigError(file, 'report.url', 'must be an http:// or https:// URL');
     cfg.report = { url };
   }
+  if (obj.fleet !== undefined) cfg.fleet = parseFleet(v, obj.fleet);
   if (obj.updates !== undefined) {
     // Read by the follow-up update service, not by firstboot; checked for shape only.
     const u = v.object(obj.updates, 'updates');
@@ -136,6 +146,20 @@ export function parseConfig(text: string, file: string): AgentConfig {
     }
   }
   return cfg;
+}
+
+function parseFleet(v: Validator, raw: unknown): FleetConfig {
+  const f = v.object(raw, 'fleet');
+  v.known(f, 'fleet', ['url', 'publicKey']);
+  const url = v.string(f.url, 'fleet.url');
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?\/$/.test(url)) {
+    throw new ConfigError(v.file, 'fleet.url', `"${url}" must be an http:// or https:// URL ending in "/" (e.g. "https://office.example.org/fleet/")`);
+  }
+  const publicKey = v.string(f.publicKey, 'fleet.publicKey');
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(publicKey) || Buffer.from(publicKey, 'base64').length !== 32) {
+    throw new ConfigError(v.file, 'fleet.publicKey', `"${publicKey.slice(0, 60)}" is not an Ed25519 public key (base64 of 32 bytes, the office key's .pub line)`);
+  }
+  return { url, publicKey };
 }
 
 function parseRole(v: Validator, raw: unknown, at: string): RoleConfig {

@@ -12,12 +12,13 @@ import { parseCli } from './cliargs.js';
 const HELP = `xsbuild — build installer images for school servers
 
 Usage:
-  xsbuild build <site|site.yaml> [--out DIR] [--release R] [--json]
+  xsbuild build <site|site.yaml> [--out DIR] [--release R] [--enrol-tokens FILE] [--json]
   xsbuild validate <site|site.yaml> [--release R] [--json]
   xsbuild schema [--out DIR]
   xsbuild diff A B [--json|--markdown] [--files] [--no-color] [--scan] [--quiet]
   xsbuild keys generate --out DIR | keys rotate --repo DIR --key OLD --new NEW
   xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh]
+                  [--private DIR --recipients FILE]
   xsbuild bundle <site> --repo DIR --to DIR [--since N]
   xsbuild serve out/<site> [--listen ADDR:PORT] [--dhcp-proxy IFACE] [--json]
   xsbuild --help | --version
@@ -43,11 +44,13 @@ Exit status: 0 ok, 1 build failed, 2 bad input (the message names file:line:col)
 
 /** Each command's own --help. */
 const COMMAND_HELP: Record<string, string> = {
-  build: `usage: xsbuild build <site|site.yaml> [--out DIR] [--release R] [--json]
+  build: `usage: xsbuild build <site|site.yaml> [--out DIR] [--release R] [--enrol-tokens FILE] [--json]
   Builds out/<site>/: the hybrid ISO, manifest.json, the netboot tree, the etherboot
   media and SHA256SUMS, into a temp dir renamed into place when everything succeeded.
   --out DIR      output directory (default: out/)
   --release R    release name (default: the site's release:)
+  --enrol-tokens FILE  put each machine's enrolment token (xsbuild fleet tokens) into its
+                 netboot kickstart only (docs/enrolment.md)
   --json         one JSON event per line instead of progress
 Exit: 0 built, 1 build failed, 2 bad input, 130 interrupted.
 `,
@@ -92,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseCli(cmd, rest, { out: { type: 'string' }, release: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } });
+    parsed = parseCli(cmd, rest, { out: { type: 'string' }, release: { type: 'string' }, 'enrol-tokens': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
     report(e, reporter(progressMode(false)));
     return exitCodeFor(e);
@@ -107,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'build': {
         const site = one(positionals, 'build');
-        const res = await buildSite({ site, outDir: values.out, release: values.release, reporter: r });
+        const res = await buildSite({ site, outDir: values.out, release: values.release, reporter: r, ...(values['enrol-tokens'] ? { enrolTokens: values['enrol-tokens'] } : {}) });
         r.result({ ok: true, outDir: res.outDir, iso: res.iso, size: res.manifest.iso?.size, sha256: res.manifest.iso?.sha256, seconds: res.seconds, xorrisoSeconds: res.xorrisoSeconds });
         if (!values.json) process.stdout.write(`${res.iso}\n`);
         return EXIT_OK;

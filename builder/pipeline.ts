@@ -21,6 +21,7 @@ import { takeLock } from './lock.js';
 import { sha256, sha256File } from './hash.js';
 import { humanSize as human } from './diff/format.js';
 import { InputError } from './errors.js';
+import { readEnrolTokens } from './enrol-tokens.js';
 import type { Reporter } from './progress.js';
 import type { Manifest } from './manifest-types.js';
 
@@ -31,6 +32,8 @@ export interface BuildOptions {
   root?: string;
   cacheDir?: string;
   reporter: Reporter;
+  /** EnrolTokensFile (xsbuild fleet tokens): each machine's token in its netboot kickstart. */
+  enrolTokens?: string;
 }
 
 export interface BuildResult {
@@ -75,6 +78,11 @@ const OVERLAY = '/images/xsbuild/overlay.img';
 export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
   const t0 = Date.now();
   const { site, layers, kickstart } = await validateSite(opts, opts.reporter);
+  // Read before anything is built, so a bad tokens file costs nothing.
+  const enrolTokens = opts.enrolTokens ? await readEnrolTokens(opts.enrolTokens, site) : undefined;
+  if (enrolTokens && !site.data.netboot) {
+    throw new InputError({ file: opts.enrolTokens! }, '--enrol-tokens: the site has no netboot section, and tokens only go into per-machine netboot kickstarts', 'add netboot: { serverUrl } to the site, or build without --enrol-tokens', 'netboot');
+  }
   const epoch = await buildEpoch(site);
   const name = site.data.site;
   const outRoot = path.resolve(opts.outDir ?? path.join(site.root, 'out'));
@@ -177,7 +185,7 @@ export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
       extra.push({ path: p, ...(await masteredFile(iso, p, gen)) });
     }
     // Netboot tree and etherboot medium beside the ISO (the same content, linked).
-    await buildNetboot({ site, layers, files: plan.files, kernel: media.kernel, initrds: [media.initrd, OVERLAY], baseArgs: media.baseArgs, outDir: tmp, reporter: r });
+    await buildNetboot({ site, layers, files: plan.files, kernel: media.kernel, initrds: [media.initrd, OVERLAY], baseArgs: media.baseArgs, outDir: tmp, reporter: r, ...(enrolTokens ? { enrolTokens } : {}) });
     r.stage('checksums');
     const isoSt = await stat(iso);
     const outer: Manifest = {

@@ -65,6 +65,8 @@ export interface KickstartInput {
   mediaRoot: string;
   /** Netbooted: the kickstart reports to the install server when done (xsbuild serve). */
   netboot?: boolean;
+  /** This machine's enrolment token (per-machine netboot kickstarts only; secret). */
+  enrolToken?: string;
 }
 
 export async function renderKickstart(input: KickstartInput): Promise<string> {
@@ -85,6 +87,9 @@ export async function renderKickstart(input: KickstartInput): Promise<string> {
     layers: layers.layers.map((l) => ({ name: l.name, version: l.version })),
     library: site.library.map((l) => l.dest),
     updates: s.updates ?? null,
+    fleet: s.fleet ?? null,
+    // Only a machine's own netboot kickstart gets its token: never the default one.
+    enrolToken: machine && input.netboot ? (input.enrolToken ?? null) : null,
     mediaRoot: input.mediaRoot,
     netboot: input.netboot === true,
     mediaIsUrl: /^https?:\/\//.test(input.mediaRoot),

@@ -107,6 +107,15 @@ export const SiteSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    fleet: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^https?://[^/\\s]+(/[^\\s]*)?/$', description: 'the central office\'s fleet service, ending in "/": servers POST enrolments to <url>v1/enrol and reports to <url>v1/report' }),
+          publicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'the office key\'s Ed25519 public key, base64: it signs approvals (never the private key)' }),
+        },
+        { additionalProperties: false, description: 'central office: enrolment, reports, sealed per-host files' },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'https://xsbuild.dev/schemas/site.schema.json', title: 'xsbuild site' },
 );

@@ -103,6 +103,13 @@ export interface SealedFile {
   sha256: string;
   /** The age ciphertext, as chunks. */
   blob: { size: number; sha256: string; chunks: [string, number][] };
+  /**
+   * The age recipient the blob was sealed to (the host's sealKey at publish time). Lets
+   * publish keep an unchanged file's ciphertext (age output is random, so re-sealing
+   * would change every release), and lets the agent say "sealed to another key" instead
+   * of only "does not decrypt". Optional; the agent decrypts in either case.
+   */
+  recipient?: string;
 }
 
 /**

@@ -90,12 +90,37 @@ export async function prepare(state: StateDir, fs: TargetFs, plan: Plan, version
     await fsp.rm(it.backup, { force: true });
     await fsp.mkdir(path.dirname(it.host), { recursive: true });
     dirs.add(path.dirname(it.host));
-    await assemble(it.staged!, plan.write[i]!.ref, parseInt(it.mode!, 8), getter, it.target);
+    const f = plan.write[i]!;
+    if (f.data) await stageSealed(it.staged!, f.data, parseInt(it.mode!, 8), f.uid ?? 0, f.gid ?? 0, f.ref.sha256, it.target);
+    else await assemble(it.staged!, f.ref, parseInt(it.mode!, 8), getter, it.target);
     faultPoint('staged');
   }
   for (const it of items.slice(plan.write.length)) await fsp.rm(it.backup, { force: true });
   for (const d of dirs) await syncDir(d);
   return j;
+}
+
+/**
+ * A decrypted sealed file: written with its mode and owner before it is ever visible
+ * under its name (the rename keeps both), so no other user can read it in between.
+ */
+async function stageSealed(file: string, data: Buffer, mode: number, uid: number, gid: number, sha256: string, shown: string): Promise<void> {
+  if (createHash('sha256').update(data).digest('hex') !== sha256) {
+    throw new PullDataError(`sealed file ${shown}: content does not match the release's sha256`, 'nothing was applied');
+  }
+  const fh = await fsp.open(file, 'w', 0o600);
+  try {
+    await fh.chown(uid, gid);
+    await fh.chmod(mode);
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new Error(`${path.dirname(file)}: disk full while staging ${shown}; free space and pull again (nothing was applied)`);
+    throw new Error(`sealed file ${shown}: cannot stage it with owner ${uid}:${gid} mode ${mode.toString(8)} (${code ?? (e as Error).message}); nothing was applied`);
+  } finally {
+    await fh.close();
+  }
 }
 
 async function assemble(file: string, ref: FileRef, mode: number, getter: ChunkGetter, shown: string): Promise<void> {

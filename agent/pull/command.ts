@@ -2,15 +2,17 @@
 // Exit codes: 0 applied / already current / no stick; 1 failed (a re-run retries; a
 // failed step was rolled back); 2 refused (the source did not verify: nothing applied)
 // or bad configuration; 64 usage error.
-import * as os from 'node:os';
-import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig } from '../config.js';
+import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type FleetConfig } from '../config.js';
+import { enrolBeforePull } from '../fleet/command.js';
+import { hostName, type EnrolContext } from '../fleet/enrol.js';
+import { REPORT_PATH } from '../fleet/wire.js';
 import type { Logger } from '../log.js';
 import type { Target } from '../target.js';
 import { pull, type PullOptions } from './pull.js';
 import { exitCodeForPull, type PullStatus } from './status.js';
 import { DEFAULT_NET } from './source.js';
 import { postReport, signedReport, writeStickReport } from './report.js';
-import { StateDir } from './state.js';
+import { DEFAULT_STATE, StateDir } from './state.js';
 import { DEFAULT_STICK, findBundle, mountStick, stickPresent } from './stick.js';
 import { publicKeyFromBase64 } from './sign.js';
 
@@ -21,9 +23,11 @@ export const PULL_USAGE = `  pull [--from URL|DIR] [--root DIR] [--state DIR] [-
        [--no-report] [--json]
                  verify and apply the newest signed release: from --from, else from a
                  stick labelled XSUPDATE (--stick), else from updates.url; exit 0 applied
-                 or current, 1 failed (rolled back / retry), 2 refused (did not verify)`;
+                 or current, 1 failed (rolled back / retry), 2 refused (did not verify);
+                 with fleet in the config, enrols first while not approved (never fails
+                 the pull) and sends the signed report to fleet.url`;
 
-export const DEFAULT_STATE = '/var/lib/xs-agent/updates';
+export { DEFAULT_STATE } from './state.js';
 
 interface Io {
   out: Logger;
@@ -39,14 +43,14 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
     if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${k} "${v}": give a number from ${min} to ${max}`);
     return n;
   };
-  let cfg: { site?: string; hostname?: string; url?: string; publicKey?: string; reportUrl?: string } = {};
+  let cfg: { site?: string; release?: string; hostname?: string; url?: string; publicKey?: string; reportUrl?: string; fleet?: FleetConfig } = {};
   const configPath = str('config') ?? DEFAULT_CONFIG_PATH;
   const shown = target.fs.p(configPath);
   try {
     const text = await target.fs.readText(configPath);
     const c = parseConfig(text, shown);
     const u = (JSON.parse(text) as { updates?: { url?: string; publicKey?: string } }).updates ?? {};
-    cfg = { site: c.site, hostname: c.hostname, url: u.url, publicKey: u.publicKey, reportUrl: c.report?.url };
+    cfg = { site: c.site, release: c.release, hostname: c.hostname, url: u.url, publicKey: u.publicKey, reportUrl: c.report?.url, fleet: c.fleet };
   } catch (e) {
     // Without a config the command line must say everything (tests, a rescue shell).
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
@@ -74,7 +78,7 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
     return 2;
   }
   const state = str('state') ?? target.fs.p(DEFAULT_STATE);
-  const host = cfg.hostname && !cfg.hostname.includes('{') ? cfg.hostname : ((await target.fs.readTextOr('/etc/hostname', '')).trim() || os.hostname());
+  const host = await hostName(target.fs, cfg.hostname);
 
   let from = str('from');
   let stick: { dir: string; release: () => Promise<void> } | undefined;
@@ -116,13 +120,19 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
 
   let status: PullStatus;
   try {
+    // Not approved yet: ask first (over the network, or through the stick). A pending
+    // enrolment never stops the pull; sealed files for this host arrive once approved.
+    if (cfg.fleet && cfg.site && cfg.release) {
+      const ctx: EnrolContext = { fs: target.fs, state: new StateDir(state), site: cfg.site, release: cfg.release, host, fleet: cfg.fleet, log: io.out };
+      await enrolBeforePull(ctx, offline ? from : undefined, io);
+    }
     const o: PullOptions = {
-      target, state, from, trust, site: cfg.site, offline, expirySlackDays: parsed.slack,
+      target, state, from, trust, site: cfg.site, host, offline, expirySlackDays: parsed.slack,
       net: { ...DEFAULT_NET, timeoutMs: parsed.timeout * 1000, attempts: parsed.retries + 1 },
       parallel: parsed.parallel, log: io.out, stepTimeoutMs: { packages: 1800_000, scripts: 600_000 },
     };
     status = await pull(o);
-    if (!opts.has('no-report')) await report(new StateDir(state), status, host, cfg, offline ? from : undefined, io);
+    if (!opts.has('no-report')) await report(new StateDir(state), status, host, { site: cfg.site, urls: reportUrls(cfg) }, offline ? from : undefined, io);
   } finally {
     await stick?.release();
   }
@@ -131,11 +141,22 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
   return exitCodeForPull(status.result);
 }
 
-async function report(state: StateDir, status: PullStatus, host: string, cfg: { site?: string; reportUrl?: string }, stickDir: string | undefined, io: Io): Promise<void> {
+/** Where a connected pull's report goes: the fleet service and the install server's report.url. */
+function reportUrls(cfg: { reportUrl?: string; fleet?: FleetConfig }): string[] {
+  return [...(cfg.fleet ? [`${cfg.fleet.url}${REPORT_PATH}`] : []), ...(cfg.reportUrl ? [cfg.reportUrl] : [])];
+}
+
+async function report(state: StateDir, status: PullStatus, host: string, cfg: { site?: string; urls: string[] }, stickDir: string | undefined, io: Io): Promise<void> {
   try {
     const signed = await signedReport(state, host, cfg.site ?? '', status);
-    if (stickDir) io.out(`xs-agent: report written to ${await writeStickReport(stickDir, signed)}`);
-    else if (cfg.reportUrl) await postReport(cfg.reportUrl, signed, 15_000);
+    if (stickDir) {
+      io.out(`xs-agent: report written to ${await writeStickReport(stickDir, signed)}`);
+      return;
+    }
+    for (const url of cfg.urls) {
+      // One unreachable receiver must not keep the report from the other.
+      await postReport(url, signed, 15_000).catch((e: Error) => io.err(`xs-agent: report: ${e.message}`));
+    }
   } catch (e) {
     // A report that cannot be delivered must not turn a good pull into a failed one.
     io.err(`xs-agent: report: ${(e as Error).message}`);

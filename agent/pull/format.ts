@@ -17,7 +17,13 @@
 // Everything here parses *untrusted* input: a document is checked field by field before
 // any of it is used, and errors name the document and the field.
 import type { Envelope } from './sign.js';
+import type { SealedFile } from '../fleet/wire.js';
 import { MAX_CHUNK } from './chunker.js';
+
+export type { SealedFile };
+
+/** Largest sealed file (plaintext): the agent decrypts it in memory. */
+export const MAX_SEALED_SIZE = 64 * 1024 * 1024;
 
 export const SPEC = 1;
 
@@ -68,6 +74,8 @@ export interface ReleaseDoc {
   library: { dest: string; files: ReleaseFile[] }[];
   /** A package repository (e.g. createrepo or apt output) shipped with the release. */
   repo?: { files: ReleaseFile[] };
+  /** Per-host files, each age-encrypted to that host's seal key (agent/fleet/wire.ts). */
+  sealed?: SealedFile[];
 }
 
 /**
@@ -260,7 +268,49 @@ export function checkRelease(v: unknown, doc: string): ReleaseDoc {
     const r = c.obj(o.repo, 'signed.repo');
     out.repo = { files: c.arr(r.files, 'signed.repo.files').map((y, j) => checkFile(c, y, `signed.repo.files[${j}]`, false)) };
   }
+  if (o.sealed !== undefined) {
+    out.sealed = checkSealed(c, o.sealed);
+    // A path is placed by one thing only: a sealed file never replaces a layer or library file.
+    const placed = new Set([...layers.flatMap((l) => l.files.map((f) => f.path)), ...library.flatMap((l) => l.files.map((f) => `${l.dest.replace(/\/$/, '')}/${f.path}`))]);
+    out.sealed.forEach((s, i) => placed.has(s.path) && c.fail(`signed.sealed[${i}].path`, `${s.path} is also a layer or library file of the release`));
+  }
   return out;
+}
+
+const HOST = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const ACCOUNT = /^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})$/;
+const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
+function checkSealed(c: Check, v: unknown): SealedFile[] {
+  const seen = new Set<string>();
+  return c.arr(v, 'signed.sealed').map((x, i) => {
+    const f = `signed.sealed[${i}]`;
+    const o = c.obj(x, f);
+    const known = ['host', 'path', 'mode', 'owner', 'group', 'size', 'sha256', 'blob', 'recipient'];
+    for (const k of Object.keys(o)) if (!known.includes(k)) c.fail(`${f}.${k}`, `unknown field (known: ${known.join(', ')})`);
+    const host = c.str(o.host, `${f}.host`, HOST, 'a host name');
+    const p = c.str(o.path, `${f}.path`, ABS, 'an absolute path without ".."');
+    if (seen.has(`${host}\0${p}`)) c.fail(`${f}.path`, `${p} is listed twice for host ${host}`);
+    seen.add(`${host}\0${p}`);
+    const size = c.int(o.size, `${f}.size`);
+    if (size > MAX_SEALED_SIZE) c.fail(`${f}.size`, `${size} bytes is more than the ${MAX_SEALED_SIZE} a sealed file may have`);
+    const blobObj = c.obj(o.blob, `${f}.blob`);
+    for (const k of Object.keys(blobObj)) if (!['size', 'sha256', 'chunks'].includes(k)) c.fail(`${f}.blob.${k}`, 'unknown field (known: size, sha256, chunks)');
+    const blob = checkRef(c, blobObj, `${f}.blob`);
+    // age adds a header and 16 bytes per 64 KiB; far more than that is not a sealed file.
+    if (blob.size > size + 65536 + Math.ceil(size / 65536) * 16) c.fail(`${f}.blob.size`, `${blob.size} bytes is too large for a ${size}-byte file`);
+    const out: SealedFile = {
+      host, path: p,
+      mode: c.str(o.mode, `${f}.mode`, MODE, 'a mode like 0600'),
+      owner: c.str(o.owner, `${f}.owner`, ACCOUNT, 'a user name or uid'),
+      group: c.str(o.group, `${f}.group`, ACCOUNT, 'a group name or gid'),
+      size,
+      sha256: c.str(o.sha256, `${f}.sha256`, HEX64, 'a sha256'),
+      blob,
+    };
+    if (o.recipient !== undefined) out.recipient = c.str(o.recipient, `${f}.recipient`, AGE_RECIPIENT, 'an age recipient (age1...)');
+    return out;
+  });
 }
 
 export function checkDeltas(v: unknown, doc: string): DeltasDoc {
@@ -309,5 +359,7 @@ export function releaseChunks(r: ReleaseDoc): Map<string, number> {
   }
   for (const l of r.library) l.files.forEach(add);
   r.repo?.files.forEach(add);
+  // Every host's sealed blobs: a bundle carries them all (each opens only on its host).
+  for (const s of r.sealed ?? []) add(s.blob);
   return m;
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { TargetFs } from '../fsutil.js';
-import type { FileRef, ReleaseDoc } from './format.js';
+import type { FileRef, ReleaseDoc, SealedFile } from './format.js';
 import type { SeedRef } from './chunks.js';
 import { chunkFile } from './chunker.js';
 
@@ -16,9 +16,19 @@ export interface PlacedFile {
   /** Path on the target ("/etc/motd", "/library/common/a.pdf"). */
   target: string;
   mode: string;
+  /** The content; for a sealed file the plaintext's size and sha256 (no chunks). */
   ref: FileRef;
   origin: string;
+  /** A sealed file of this host: its blob is decrypted into `data` before staging. */
+  sealed?: SealedFile;
+  /** Owner and group a sealed file is given (resolved on this server). */
+  uid?: number;
+  gid?: number;
+  data?: Buffer;
 }
+
+/** Owner and group ids of a sealed file on this server (throws when unknown). */
+export type OwnerResolver = (f: SealedFile) => { uid: number; gid: number };
 
 export interface Plan {
   /** Files whose content or mode must change. */
@@ -28,10 +38,14 @@ export interface Plan {
   unchanged: number;
 }
 
-export function placedFiles(r: ReleaseDoc): PlacedFile[] {
+/** Files the release places on this server: layers, library, and `host`'s sealed files. */
+export function placedFiles(r: ReleaseDoc, host?: string): PlacedFile[] {
   const out: PlacedFile[] = [];
   for (const l of r.layers) for (const f of l.files) out.push({ target: f.path, mode: f.mode, ref: f, origin: `layer ${l.name}` });
   for (const lib of r.library) for (const f of lib.files) out.push({ target: path.posix.join(lib.dest, f.path), mode: f.mode, ref: f, origin: `library ${lib.dest}` });
+  for (const s of r.sealed ?? []) {
+    if (host !== undefined && s.host === host) out.push({ target: s.path, mode: s.mode, ref: { size: s.size, sha256: s.sha256, chunks: [] }, origin: 'sealed', sealed: s });
+  }
   return out;
 }
 
@@ -56,17 +70,22 @@ export async function targetSha(fs: TargetFs, target: string, index: FileIndex):
   return { sha256, size: st.size, mode: st.mode & 0o7777 };
 }
 
-export async function makePlan(fs: TargetFs, next: ReleaseDoc, prev: ReleaseDoc | undefined, index: FileIndex): Promise<Plan> {
-  const want = placedFiles(next);
+export async function makePlan(fs: TargetFs, next: ReleaseDoc, prev: ReleaseDoc | undefined, index: FileIndex, host?: string, owners?: OwnerResolver): Promise<Plan> {
+  const want = placedFiles(next, host);
   const wanted = new Set(want.map((f) => f.target));
   const write: PlacedFile[] = [];
   let unchanged = 0;
   for (const f of want) {
+    if (f.sealed) {
+      if (!owners) throw new Error(`internal: sealed file ${f.target} without an owner resolver`);
+      Object.assign(f, owners(f.sealed));
+    }
     const have = await targetSha(fs, f.target, index);
-    if (have && have.sha256 === f.ref.sha256 && have.mode === parseInt(f.mode, 8)) unchanged++;
+    const sameOwner = !f.sealed || (have !== undefined && (await fsp.lstat(fs.p(f.target)).then((st) => st.uid === f.uid && st.gid === f.gid, () => false)));
+    if (have && have.sha256 === f.ref.sha256 && have.mode === parseInt(f.mode, 8) && sameOwner) unchanged++;
     else write.push(f);
   }
-  const remove = prev ? placedFiles(prev).map((f) => f.target).filter((t) => !wanted.has(t)) : [];
+  const remove = prev ? placedFiles(prev, host).map((f) => f.target).filter((t) => !wanted.has(t)) : [];
   return { write, remove: [...new Set(remove)], unchanged };
 }
 
@@ -90,7 +109,8 @@ export async function buildSeeds(fs: TargetFs, plan: Plan, prev: ReleaseDoc | un
     }
   }
   for (const f of plan.write) {
-    if (known.has(f.target)) continue;
+    // A sealed file's blob is ciphertext: the plaintext on disk shares no chunk with it.
+    if (known.has(f.target) || f.sealed) continue;
     const host = fs.p(f.target);
     const st = await fsp.lstat(host).catch(() => undefined);
     if (!st?.isFile() || st.size === 0) continue;

@@ -9,11 +9,15 @@ import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
 import { openRepoSource, type NetOptions, type RepoSource } from './source.js';
 import { StateDir } from './state.js';
-import { checkDeltas, checkRelease, checkRoot, deltasPath, parseEnvelope, releaseChunks, rootPath, RELEASE_FILE, FormatError, type DeltaEntry, type DeltasDoc, type ReleaseDoc, type RootDoc, type FileRef } from './format.js';
+import { checkDeltas, checkRelease, checkRoot, deltasPath, parseEnvelope, releaseChunks, rootPath, RELEASE_FILE, FormatError, type DeltaEntry, type DeltasDoc, type ReleaseDoc, type RootDoc, type FileRef, type SealedFile } from './format.js';
 import { anchorRoot, nextRoot, verifyDeltas, verifyRelease, TrustError } from './trust.js';
 import type { Envelope } from './sign.js';
-import { ChunkGetter, PullDataError } from './chunks.js';
-import { buildSeeds, makePlan, type FileIndex } from './plan.js';
+import { ChunkGetter, PullDataError, sha256hex } from './chunks.js';
+import { buildSeeds, makePlan, type FileIndex, type OwnerResolver } from './plan.js';
+
+import { Decrypter } from 'age-encryption';
+import { loadIdentity, type Identity } from '../fleet/identity.js';
+import type { TargetFs } from '../fsutil.js';
 import { prepare, switchFiles, rollbackFiles, discardStaged, removeBackups, readJournal, setPhase, dropJournal, type Journal } from './apply.js';
 import { installPackages } from './packages.js';
 import { runScript } from './scripts.js';
@@ -29,6 +33,8 @@ export interface PullOptions {
   trust: string;
   /** Site from the agent config; the release must be for it. */
   site?: string;
+  /** This server's host name: the release's sealed files for it are applied. */
+  host?: string;
   /** The source is a stick/bundle directory: expired metadata is accepted within the slack. */
   offline: boolean;
   expirySlackDays: number;
@@ -229,7 +235,7 @@ async function loadDeltas(source: RepoSource, root: RootDoc, r: ReleaseDoc, warn
 async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource, root: RootDoc, env: Envelope<ReleaseDoc>, prev: ReleaseDoc | undefined, status: PullStatus, warn: (m: string) => void): Promise<void> {
   const r = env.signed;
   const index = await loadIndex(state);
-  const plan = await makePlan(o.target.fs, r, prev, index);
+  const plan = await makePlan(o.target.fs, r, prev, index, o.host, await ownerResolver(o.target.fs));
   await state.writeJson('index.json', index);
   status.files = { written: plan.write.length, removed: plan.remove.length, unchanged: plan.unchanged };
   o.log(`xs-agent: release ${r.version} (${r.release}): ${plan.write.length} files to write, ${plan.remove.length} to remove, ${plan.unchanged} unchanged`);
@@ -237,7 +243,8 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
   // Everything the release needs that is not on disk: changed files, scripts, repo.
   const need = new Map<string, number>();
   const add = (f: FileRef) => f.chunks.forEach(([id, n]) => need.set(id, n));
-  plan.write.forEach((f) => add(f.ref));
+  // Sealed blobs are fetched by openSealed below, so a bad one is named by its path.
+  plan.write.forEach((f) => f.sealed || add(f.ref));
   changedLayers(r, prev).forEach((l) => l.script && add(l.script));
   r.repo?.files.forEach(add);
   const lacking = [...need].some(([id, n]) => seeds.get(id)?.size !== n);
@@ -250,6 +257,14 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
       o.log(`xs-agent: fetched ${done}/${total} chunks (${(bytes / 1048576).toFixed(1)} MiB)`);
     }
   });
+  // Sealed files are opened before anything is staged: one that does not decrypt or
+  // match refuses the whole release.
+  const sealed = plan.write.filter((f) => f.sealed);
+  if (sealed.length) {
+    const id = await loadIdentity(state.dir);
+    for (const f of sealed) f.data = await openSealed(f.sealed!, getter, id);
+    o.log(`xs-agent: ${sealed.length} sealed file${sealed.length === 1 ? '' : 's'} for ${o.host} opened`);
+  }
   if (getter.stats.deltas) o.log(`xs-agent: ${getter.stats.deltas} chunks rebuilt from deltas: ${(getter.stats.deltaBytes / 1048576).toFixed(2)} MiB fetched for ${(getter.stats.deltaChunkBytes / 1048576).toFixed(2)} MiB of chunks`);
   // Package repository and scripts are staged in the state directory (not the target).
   const repoDir = r.repo ? state.p('repo', String(r.version)) : undefined;
@@ -350,7 +365,7 @@ async function finish(o: PullOptions, state: StateDir, j: Journal, index: FileIn
     delete index[it.target];
     if (st && it.staged) {
       // Its sha256 was checked when it was assembled; remember it by size/mtime/inode.
-      const f = applied && findRef(applied.signed, it.target);
+      const f = applied && findRef(applied.signed, it.target, o.host);
       if (f) index[it.target] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: f.sha256 };
     }
   }
@@ -363,10 +378,72 @@ async function finish(o: PullOptions, state: StateDir, j: Journal, index: FileIn
   void o;
 }
 
-function findRef(r: ReleaseDoc, target: string): FileRef | undefined {
+function findRef(r: ReleaseDoc, target: string, host: string | undefined): { sha256: string } | undefined {
   for (const l of r.layers) for (const f of l.files) if (f.path === target) return f;
   for (const lib of r.library) for (const f of lib.files) if (path.posix.join(lib.dest, f.path) === target) return f;
+  for (const s of r.sealed ?? []) if (s.host === host && s.path === target) return s;
   return undefined;
+}
+
+// ---- sealed files ------------------------------------------------------------------
+
+/**
+ * A sealed file's plaintext: its blob's chunks (each checked against its sha256), the
+ * blob checked as a whole, decrypted with this server's seal key, and the plaintext
+ * checked against the size and sha256 the signed release lists. Messages name the path,
+ * never the content.
+ */
+async function openSealed(s: SealedFile, getter: ChunkGetter, id: Identity): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const [cid, n] of s.blob.chunks) {
+    try {
+      parts.push(await getter.get(cid, n));
+    } catch (e) {
+      if (e instanceof PullDataError) throw new Refused(`sealed file ${s.path}: ${e.message}`, e.hint);
+      throw e;
+    }
+  }
+  const blob = Buffer.concat(parts);
+  if (blob.length !== s.blob.size || sha256hex(blob) !== s.blob.sha256) {
+    throw new Refused(`sealed file ${s.path}: its sealed blob does not match the release's sha256`, 'the repository or stick is damaged or was tampered with; nothing was applied');
+  }
+  if (s.recipient !== undefined && s.recipient !== id.sealKey) {
+    throw new Refused(`sealed file ${s.path}: sealed to ${s.recipient}, not to this server's seal key ${id.sealKey}`, 'the office has another key for this host (reinstalled?): enrol again (xs-agent enrol) and publish after the approval; nothing was applied');
+  }
+  let plain: Uint8Array;
+  try {
+    const d = new Decrypter();
+    d.addIdentity(id.sealIdentity);
+    plain = await d.decrypt(blob);
+  } catch {
+    throw new Refused(`sealed file ${s.path}: does not decrypt with this server's seal key (sealed to another host or key, or damaged)`, 'nothing was applied; the office must publish it sealed to this server\'s enrolled key');
+  }
+  const data = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+  if (data.length !== s.size || sha256hex(data) !== s.sha256) {
+    throw new Refused(`sealed file ${s.path}: decrypted content does not match the release's size and sha256`, 'the blob was replaced by one sealed with other content; nothing was applied');
+  }
+  return data;
+}
+
+/** Owner/group names of sealed files as ids on the target (its /etc/passwd, /etc/group). */
+async function ownerResolver(fs: TargetFs): Promise<OwnerResolver> {
+  const table = async (file: string) => {
+    const m = new Map<string, number>([['root', 0]]);
+    for (const line of (await fs.readTextOr(file, '')).split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && /^\d+$/.test(f[2]!)) m.set(f[0]!, Number(f[2]));
+    }
+    return m;
+  };
+  const users = await table('/etc/passwd');
+  const groups = await table('/etc/group');
+  const id = (name: string, m: Map<string, number>, what: string, file: string, path: string): number => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const v = m.get(name);
+    if (v === undefined) throw new Refused(`sealed file ${path}: ${what} "${name}" does not exist on this server (${fs.p(file)})`, `add the ${what} (e.g. in a layer), or give another one in .xs-private.yaml and publish again; nothing was applied`);
+    return v;
+  };
+  return (s) => ({ uid: id(s.owner, users, 'user', '/etc/passwd', s.path), gid: id(s.group, groups, 'group', '/etc/group', s.path) });
 }
 
 async function pruneOld(state: StateDir, keep: number): Promise<void> {

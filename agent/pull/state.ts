@@ -8,13 +8,20 @@
 //                    not read again on every pull
 //   repo/<n>/        package repository shipped by release n
 //   scripts/<n>/     layer scripts of release n and their run-once stamps
-//   server-key.json  this server's report signing key (0600; only the public half leaves)
+//   server-key.json  this server's signing key (0600; only the public half leaves)
+//   seal-key.txt     this server's age identity for sealed files (0600; agent/fleet/identity.ts)
+//   report-seq.json  the last report sequence number
+//   approval.json    the office's approval of this server (agent/fleet/enrol.ts)
+//   enrol.json       the last enrolment attempt
 //   status.json      the last pull's outcome
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, isNotFound } from '../fsutil.js';
 import { checkRelease, checkRoot, parseEnvelope, type ReleaseDoc, type RootDoc } from './format.js';
 import type { Envelope } from './sign.js';
+
+/** Default update state directory on the target. */
+export const DEFAULT_STATE = '/var/lib/xs-agent/updates';
 
 export class StateDir {
   constructor(readonly dir: string) {}

@@ -34,6 +34,8 @@ export interface NetbootInput {
   /** The build's temp output dir: netboot/ and etherboot.* are written here. */
   outDir: string;
   reporter: Reporter;
+  /** hostname -> enrolment token, rendered into that machine's kickstart only (secret). */
+  enrolTokens?: Map<string, string>;
 }
 
 export interface NetbootResult {
@@ -102,7 +104,8 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
   // files come from it; the kickstart's own URL is only known at boot (inst.ks=).
   const machines: NetbootManifest['machines'] = [];
   for (const m of s.machines ?? []) {
-    const ks = await renderKickstart({ site, layers, machine: m, mediaRoot: serverUrl.replace(/\/$/, ''), netboot: true });
+    const enrolToken = i.enrolTokens?.get(m.hostname);
+    const ks = await renderKickstart({ site, layers, machine: m, mediaRoot: serverUrl.replace(/\/$/, ''), netboot: true, ...(enrolToken ? { enrolToken } : {}) });
     const id = hexhyp(m.mac);
     if (machines.some((x) => x.id === id)) {
       throw new InputError(site.pos(['machines']), `MAC ${m.mac} has two machine records`, 'keep one record per MAC', 'machines');
@@ -150,6 +153,7 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
     files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   };
   await writeFile(path.join(dir, NETBOOT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  if (i.enrolTokens?.size) r.info(`netboot: enrolment tokens in ${i.enrolTokens.size} machine kickstart(s) (${[...i.enrolTokens.keys()].sort().join(', ')})`);
   r.info(`netboot: ${machines.length} machine record(s), ${def ? 'default kickstart for unknown machines' : 'unknown machines refused'}, ${files.length} files (${Object.keys(symlinks).length} symlinked)`);
 
   r.stage('etherboot', serverUrl);

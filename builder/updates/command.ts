@@ -16,10 +16,14 @@ export const KEYS_HELP = `usage:
       new root of trust listing NEW (and OLD with --keep-old), signed by both;
       servers follow it on their next pull
 `;
-export const PUBLISH_HELP = `usage: xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh] [--json]
+export const PUBLISH_HELP = `usage: xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh]
+                       [--private DIR --recipients FILE] [--json]
   writes release N+1 of the site into DIR (nothing when the content did not change);
   --expires: days the release metadata stays valid (default 30); --packages: a package
-  repository directory shipped with the release; --refresh: re-sign unchanged content
+  repository directory shipped with the release; --refresh: re-sign unchanged content;
+  --private DIR: per-host files DIR/<hostname>/<target path> (mode/owner in
+  DIR/<hostname>/.xs-private.yaml, default 0600 root:root), each sealed to its host's
+  key from --recipients FILE (xsbuild fleet recipients); hosts not in it are skipped
 `;
 export const BUNDLE_HELP = `usage: xsbuild bundle <site> --repo DIR --to DIR [--since N] [--json]
   writes the newest release onto a stick directory: signed metadata and the chunks a
@@ -84,6 +88,7 @@ export function runPublish(argv: string[], io: Io = stdio): Promise<number> {
       allowPositionals: true,
       options: {
         repo: { type: 'string' }, key: { type: 'string' }, expires: { type: 'string' }, packages: { type: 'string' },
+        private: { type: 'string' }, recipients: { type: 'string' },
         refresh: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -96,11 +101,12 @@ export function runPublish(argv: string[], io: Io = stdio): Promise<number> {
     if (expiresDays !== undefined && !(expiresDays > 0 && expiresDays <= 3650)) usageError(`--expires "${values.expires}": give days between 1 and 3650`, PUBLISH_HELP);
     const r = await publish({
       site: positionals[0]!, repo: values.repo, keyFile: values.key, expiresDays, packagesDir: values.packages, refresh: values.refresh,
+      privateDir: values.private, recipientsFile: values.recipients,
       info: values.json ? undefined : (m) => io.err(`${m}\n`),
     });
     if (values.json) io.out(JSON.stringify(r) + '\n');
     else if (!r.changed) io.out(`unchanged: release ${r.version} is current (${r.files} files, nothing written)\n`);
-    else io.out(`release ${r.version}: ${r.files} files, ${r.chunks} chunks (${human(r.bytes)}); new in the repository: ${r.newChunks} chunks (${human(r.newBytes)})${r.deltas ? `, ${r.deltas} of them also as deltas (${human(r.deltaBytes)} for ${human(r.deltaChunkBytes)})` : ''} in ${r.seconds.toFixed(1)} s\n`);
+    else io.out(`release ${r.version}: ${r.files} files${r.sealed ? ` and ${r.sealed} sealed` : ''}, ${r.chunks} chunks (${human(r.bytes)}); new in the repository: ${r.newChunks} chunks (${human(r.newBytes)})${r.deltas ? `, ${r.deltas} of them also as deltas (${human(r.deltaBytes)} for ${human(r.deltaChunkBytes)})` : ''} in ${r.seconds.toFixed(1)} s\n`);
     return 0;
   });
 }

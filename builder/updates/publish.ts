@@ -18,6 +18,7 @@ import { SPEC, rootPath, releasePath, deltasPath, ROOT_FILE, RELEASE_FILE, type 
 import { loadSigningKey, type SigningKey } from './keys.js';
 import { putChunk, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { gatherContent, type ContentFile } from './content.js';
+import { readRecipients, sealPrivateFiles } from './sealed.js';
 
 export interface PublishOptions {
   site: string;
@@ -28,6 +29,9 @@ export interface PublishOptions {
   /** Days until a new root expires (default 3650). */
   rootExpiresDays?: number;
   packagesDir?: string;
+  /** Sealed per-host files (builder/updates/sealed.ts); needs `recipientsFile`. */
+  privateDir?: string;
+  recipientsFile?: string;
   refresh?: boolean;
   info?: (m: string) => void;
   now?: Date;
@@ -45,6 +49,9 @@ export interface PublishResult {
   deltas: number;
   deltaChunkBytes: number;
   deltaBytes: number;
+  /** Sealed files in the release, and hosts skipped for lack of a recipient. */
+  sealed?: number;
+  sealedSkipped?: string[];
   seconds: number;
 }
 
@@ -62,6 +69,10 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   if (!updates) {
     throw new InputError({ file: v.site.file }, 'updates: missing; publishing needs the key servers trust', 'add `updates: { url: ..., publicKey: ... }` (the publicKey is the xs-update.pub written by `xsbuild keys generate`)', 'updates');
   }
+  if ((o.privateDir === undefined) !== (o.recipientsFile === undefined)) {
+    throw new InputError({ file: 'command line' }, '--private DIR and --recipients FILE go together', 'give both: the hosts\' files and the recipients file written by `xsbuild fleet recipients`');
+  }
+  const recipients = o.recipientsFile ? await readRecipients(o.recipientsFile, v.site.data.site) : undefined;
   const key = await loadSigningKey(o.keyFile);
   const repo = path.resolve(o.repo);
   await mkdir(repo, { recursive: true });
@@ -136,12 +147,22 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     }
 
     const last = state.latest?.signed;
+    let sealedInfo: { sealed: number; sealedSkipped: string[] } | undefined;
+    if (o.privateDir && recipients) {
+      const r = await sealPrivateFiles(path.resolve(o.privateDir), recipients, last, store, (m) => o.info?.(`warning: ${m}`));
+      const placed = new Set([...body.layers.flatMap((l) => l.files.map((f) => f.path)), ...body.library.flatMap((l) => l.files.map((f) => `${l.dest.replace(/\/$/, '')}/${f.path}`))]);
+      for (const s of r.sealed) {
+        if (placed.has(s.path)) throw new InputError({ file: path.join(o.privateDir, s.host, s.path) }, `${s.path} is also a layer or library file of the release`, 'a path is placed by one thing only: move the private file or the layer file');
+      }
+      if (r.sealed.length) body.sealed = r.sealed;
+      sealedInfo = { sealed: r.sealed.length, sealedSkipped: r.skipped };
+    }
     const strip = (d: ReleaseDoc) => {
       const { version: _v, created: _c, expires: _e, ...rest } = d;
       return canonical(rest);
     };
     if (last && strip(last) === canonical(body) && !o.refresh) {
-      return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, seconds: (Date.now() - t0) / 1000 };
+      return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
     }
     const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
     const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
@@ -156,7 +177,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     const text = prettyEnvelope(env);
     await writeAtomic(path.join(repo, releasePath(version)), text);
     await writeAtomic(path.join(repo, RELEASE_FILE), text);
-    return { version, changed: true, ...stats, deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, seconds: (Date.now() - t0) / 1000 };
+    return { version, changed: true, ...stats, deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
   } finally {
     await lock.release();
   }

@@ -26,6 +26,9 @@ function context(v: Validated): Record<string, unknown> {
     layers: v.layers.layers.map((l) => ({ name: l.name, version: l.version })),
     library: v.site.library.map((l) => l.dest),
     updates: s.updates ?? null,
+    fleet: s.fleet ?? null,
+    // Enrolment tokens are per machine and install-time only: never in a release.
+    enrolToken: null,
     mediaRoot: '',
     mediaIsUrl: false,
     nicRoles: [],
