@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import Handlebars from 'handlebars';
 import { InputError } from './errors.js';
+import { checkTemplate } from './template-check.js';
 import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { Machine } from './schema.js';
@@ -32,9 +33,11 @@ async function compileFile(file: string, display: string): Promise<HandlebarsTem
   try {
     // compile() parses lazily, on the first call; parse now so a syntax error is
     // reported here, while the lexer still knows where it stopped.
-    Handlebars.parse(text);
+    const bad = checkTemplate(Handlebars.parse(text), display);
+    if (bad) throw bad;
     return Handlebars.compile(text, { noEscape: true, strict: true });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw templateError(display, e, parseErrorColumn(e));
   }
 }
@@ -70,7 +73,10 @@ function templateError(file: string, e: unknown, parseCol?: number): InputError 
     return new InputError({ file, line, col }, problem, 'every "{{" needs its "}}", and every {{#block}} its {{/block}}');
   }
   const text = msg.replace(/ in \[object Object\]/, '').replace(/ - \d+:\d+$/, '');
-  return new InputError({ file, line, col }, `template error: ${text}`, 'fix the Handlebars template (variables available: site, release, domain, volumeId, hostname, fqdn, machine, nicRoles, kickstart, packages, excludePackages, layers, library, updates, mediaRoot, mediaIsUrl, netboot, repos, targetFiles)');
+  // Handlebars gives most runtime errors a place; for the rest, say the place is unknown.
+  const where = line === undefined ? { file, line: 1, col: 1 } : { file, line, col };
+  const problem = line === undefined ? `template error (somewhere in this template): ${text}` : `template error: ${text}`;
+  return new InputError(where, problem, 'fix the Handlebars template (variables available: site, release, domain, volumeId, hostname, fqdn, machine, nicRoles, kickstart, packages, excludePackages, layers, library, updates, mediaRoot, mediaIsUrl, netboot, repos, targetFiles)');
 }
 
 function apply(t: HandlebarsTemplateDelegate, ctx: object, display: string): string {
