@@ -28,7 +28,7 @@ export async function loadYaml<S extends TSchema>(file: string, schema: S, displ
 
 export function parseYaml<S extends TSchema>(text: string, schema: S, file: string): LoadedYaml<Static<S>> {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const at = (offset: number | undefined) => {
     if (offset === undefined) return { file };
     const p = lc.linePos(offset);
@@ -39,6 +39,16 @@ export function parseYaml<S extends TSchema>(text: string, schema: S, file: stri
       doc.errors.map((e) => new InputError(at(e.pos[0]), `YAML syntax error: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at this place')),
     );
   }
+  // A list or mapping as a key ("? [a, b]: x") has no name to give a field.
+  const complexKeys: InputError[] = [];
+  visit(doc, {
+    Pair(_k, pair) {
+      if (pair.key !== null && !isScalar(pair.key) && !isAlias(pair.key)) {
+        complexKeys.push(new InputError(at((pair.key as Node).range?.[0]), 'a key must be a name, not a list or mapping', 'write "name: value"'));
+      }
+    },
+  });
+  if (complexKeys.length) throw new InputErrors(complexKeys);
   const data = toData(doc, at);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError({ file, line: 1, col: 1 }, 'expected a mapping (key: value lines) at the top level');
