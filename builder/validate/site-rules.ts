@@ -12,7 +12,25 @@ export interface SiteCheckOptions {
 }
 
 export function checkSiteRules(site: LoadedSite, opts: SiteCheckOptions = {}): InputError[] {
-  return [...machineRules(site), ...libraryRules(site), ...bootArgRules(site), ...installerValueRules(site, opts)];
+  return [...domainRules(site), ...machineRules(site), ...libraryRules(site), ...bootArgRules(site), ...installerValueRules(site, opts)];
+}
+
+/** DNS limits the schema's pattern cannot express: 63 per label, 253 per name (RFC 1035). */
+function domainRules(site: LoadedSite): InputError[] {
+  const out: InputError[] = [];
+  const domain = site.data.domain;
+  const long = domain.split('.').find((l) => l.length > 63);
+  if (long) {
+    out.push(err(site, ['domain'], `domain label "${long.slice(0, 20)}…" is ${long.length} characters; DNS allows 63`, 'shorten that part of the domain'));
+  } else if (domain.length > 253) {
+    out.push(err(site, ['domain'], `domain is ${domain.length} characters; DNS names are at most 253`, 'use a shorter domain'));
+  } else {
+    (site.data.machines ?? []).forEach((m, i) => {
+      const fqdn = `${m.hostname}.${domain}`;
+      if (fqdn.length > 253) out.push(err(site, ['machines', i, 'hostname'], `${m.hostname}.<domain> is ${fqdn.length} characters; DNS names are at most 253 (xs-agent would refuse it)`, 'use a shorter hostname or domain'));
+    });
+  }
+  return out;
 }
 
 const err = (site: LoadedSite, at: (string | number)[], problem: string, hint: string, key = false) =>
