@@ -182,3 +182,13 @@ export function mutateText(text: string, m: Mutation): string {
   for (const o of m.text) out = applyText(out, o);
   return out;
 }
+
+/** A JSON document's text after a mutation: tree edits, then text edits; `laughs` nests it deeply. */
+export function mutateJson(value: unknown, m: Mutation): string {
+  let doc = JSON.parse(JSON.stringify(value)) as Json;
+  for (const o of m.tree) doc = applyTree(doc, o);
+  let out = JSON.stringify(doc, null, 2);
+  for (const o of m.text) out = applyText(out, o);
+  if (m.laughs) out = `${'['.repeat(m.laughs * 20_000)}${out}${']'.repeat(m.laughs * 20_000)}`;
+  return out;
+}
