@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseConfig, ConfigError } from '../../agent/config.js';
+import { main } from '../../agent/cli.js';
 import { mutateJson, mutation } from '../helpers/mutate.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 15_2026);
@@ -63,4 +67,28 @@ test(`arbitrary JSON values end in a config or a ConfigError (${RUNS} cases)`, (
     }),
     { seed: SEED, numRuns: RUNS },
   );
+});
+
+test('xs-agent firstboot exits 2 on a refused config, naming the file, and changes nothing', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'xs-agent-fuzz-'));
+  try {
+    await mkdir(path.join(root, 'etc/xs-agent'), { recursive: true });
+    let tried = 0;
+    await fc.assert(
+      fc.asyncProperty(mutation, async (m) => {
+        const text = mutateJson(valid, m);
+        if (outcome(text) === 'ok') return;
+        tried++;
+        await writeFile(path.join(root, 'etc/xs-agent/config.json'), text);
+        const err: string[] = [];
+        const code = await main(['firstboot', '--root', root, '--no-report'], { out: () => {}, err: (l) => err.push(l) });
+        assert.equal(code, 2, err.join('\n'));
+        assert.match(err.join('\n'), /^xs-agent: config: .*etc\/xs-agent\/config\.json: /);
+      }),
+      { seed: SEED, numRuns: 40 },
+    );
+    assert.ok(tried > 10, `only ${tried} refused configs`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
