@@ -29,7 +29,12 @@ const FRAGMENTS = ['commands', 'pre', 'post', 'postNochroot'] as const;
 type Fragment = (typeof FRAGMENTS)[number];
 
 async function compileFile(file: string, display: string): Promise<HandlebarsTemplateDelegate> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError({ file: display }, `cannot read template (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'point the layer at a template file');
+  }
   try {
     // compile() parses lazily, on the first call; parse now so a syntax error is
     // reported here, while the lexer still knows where it stopped.

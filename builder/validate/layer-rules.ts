@@ -25,6 +25,14 @@ export async function checkLayerRules(site: LoadedSite, layers: ResolvedLayers):
   const owned = mediaOwnedPaths(siteRepoName(site));
   const libraries = site.library.map((l) => l.dest);
   for (const l of layers.layers) {
+    // Kickstart fragments are read as templates: each must be a file.
+    for (const [f, rel] of Object.entries(l.layer.kickstart ?? {})) {
+      if (rel === undefined) continue;
+      const st = await stat(path.join(l.dir, rel)).catch(() => undefined);
+      if (st && !st.isFile()) {
+        out.push(new InputError(l.pos(['kickstart', f]), `"${rel}" is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a template`, 'name the template file, e.g. kickstart/post.ks.hbs', `kickstart.${f}`));
+      }
+    }
     for (const kind of ['files', 'media'] as const) {
       const list = l.layer[kind] ?? [];
       for (let i = 0; i < list.length; i++) {

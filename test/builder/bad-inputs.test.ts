@@ -84,6 +84,7 @@ const cases: { name: string; edit: Edit; expect: RegExp; forbid?: RegExp }[] = [
   { name: 'layer file over another layer\'s file as a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('dest: /etc/squid/xs-blocklist.txt', 'dest: /etc/motd/blocklist.txt')), expect: /files\[1\]\.dest: \/etc\/motd\/blocklist\.txt lies inside \/etc\/motd, which layer "xs-core" writes as a file/ },
   { name: 'layer media file over the kickstart', edit: edit('layers/xs-core/layer.yaml', (s) => s.replace('dest: /README-XS.txt', 'dest: /ks.cfg')), expect: /layers\/xs-core\/layer\.yaml:\d+:\d+: media\[0\]\.dest: \/ks\.cfg overlaps \/ks\.cfg on the install media/ },
   { name: 'layer src is a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('src: files/blocklist.txt', 'src: files')), expect: /layers\/web-filter\/layer\.yaml:13:10: files\[1\]\.src: src "files" is a directory/ },
+  { name: 'kickstart fragment is a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('post: kickstart/post.ks.hbs', 'post: kickstart')), expect: /layers\/web-filter\/layer\.yaml:9:9: kickstart\.post: "kickstart" is a directory, not a template/ },
   {
     name: 'YAML aliases of aliases',
     edit: edit('sites/rioja.yaml', (s) => `${s}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${[1, 2, 3, 4, 5].map((i) => `x${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`).join('\n')}\n`),
