@@ -46,6 +46,7 @@ export const anyValue: fc.Arbitrary<Json> = fc.oneof(
 
 export type TreeOp =
   | { op: 'replace'; at: number; value: Json }
+  | { op: 'retext'; at: number; value: string }
   | { op: 'delete'; at: number }
   | { op: 'add'; at: number; key: string; value: Json }
   | { op: 'duplicate'; at: number }
@@ -53,6 +54,8 @@ export type TreeOp =
 
 export const treeOp: fc.Arbitrary<TreeOp> = fc.oneof(
   fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: anyValue }),
+  // A string field set to a value that means something elsewhere: paths, MACs, names.
+  fc.record({ op: fc.constant('retext' as const), at: fc.nat(), value: fc.constantFrom(...MEANINGFUL) }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('add' as const), at: fc.nat(), key: fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 8 })), value: anyValue }),
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
@@ -104,6 +107,13 @@ function applyTree(doc: Json, o: TreeOp): Json {
   const last = p[p.length - 1];
   const clone = (x: Json): Json => (x === undefined ? null : (JSON.parse(JSON.stringify(x)) as Json));
   switch (o.op) {
+    case 'retext': {
+      const strings = all.filter((q) => q.length && typeof get(doc, q) === 'string');
+      if (!strings.length) return doc;
+      const q = strings[o.at % strings.length];
+      (get(doc, q.slice(0, -1)) as Record<string | number, Json>)[q[q.length - 1]] = o.value;
+      return doc;
+    }
     case 'replace':
       if (!parent) return o.value;
       (parent as Record<string | number, Json>)[last] = o.value;
