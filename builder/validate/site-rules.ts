@@ -88,9 +88,6 @@ function machineRules(site: LoadedSite): InputError[] {
     if (bootif && ownMac) {
       out.push(err(site, ['machines', i, 'nics', bootif[0]], `role "${bootif[0]}" is "bootif", which is ${m.mac} (the machine's mac, the NIC it netboots from), but role "${ownMac[0]}" names ${m.mac} too`, `give role "${bootif[0]}" the MAC of its own NIC, or make role "${ownMac[0]}" "bootif" and drop the other`));
     }
-    if (roles.length === 1 && roles[0][1] === 'other') {
-      out.push(err(site, ['machines', i, 'nics', roles[0][0]], `role "${roles[0][0]}" is "other" (the NIC no other role claims), but there is no other role`, 'give the role an explicit MAC, or "bootif"'));
-    }
     for (const c of claims) {
       const prev = macOwner.get(c.mac);
       if (prev && prev.machine !== i) {
