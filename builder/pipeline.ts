@@ -52,7 +52,7 @@ export interface Validated {
 export async function validateSite(opts: Pick<BuildOptions, 'site' | 'release' | 'root'>, r?: Reporter): Promise<Validated> {
   r?.stage('load site', opts.site);
   const site = await loadSite(opts.site, { root: opts.root, release: opts.release });
-  checkSite(site);
+  await checkSite(site);
   r?.stage('resolve layers');
   const layers = await resolveLayers(site);
   await checkLayers(site, layers);

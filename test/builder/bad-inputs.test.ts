@@ -85,6 +85,8 @@ const cases: { name: string; edit: Edit; expect: RegExp; forbid?: RegExp }[] = [
   { name: 'layer media file over the kickstart', edit: edit('layers/xs-core/layer.yaml', (s) => s.replace('dest: /README-XS.txt', 'dest: /ks.cfg')), expect: /layers\/xs-core\/layer\.yaml:\d+:\d+: media\[0\]\.dest: \/ks\.cfg overlaps \/ks\.cfg on the install media/ },
   { name: 'layer src is a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('src: files/blocklist.txt', 'src: files')), expect: /layers\/web-filter\/layer\.yaml:13:10: files\[1\]\.src: src "files" is a directory/ },
   { name: 'kickstart fragment is a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('post: kickstart/post.ks.hbs', 'post: kickstart')), expect: /layers\/web-filter\/layer\.yaml:9:9: kickstart\.post: "kickstart" is a directory, not a template/ },
+  { name: 'base ISO that does not exist (found by validate, before any build step)', edit: edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: nowhere.iso, sha256: "${'a'.repeat(64)}" }`)), expect: /sites\/rioja\.yaml:6:14: base\.iso: base ISO "nowhere\.iso" does not exist/ },
+  { name: 'rpmDirs without RPMs (found by validate)', edit: edit('sites/rioja.yaml', (s) => s.replace('layers:', 'rpmDirs: [overlays]\nlayers:')), expect: /sites\/rioja\.yaml:8:11: rpmDirs\[0\]: .*overlays has no \.rpm files/ },
   {
     name: 'YAML aliases of aliases',
     edit: edit('sites/rioja.yaml', (s) => `${s}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${[1, 2, 3, 4, 5].map((i) => `x${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`).join('\n')}\n`),
@@ -118,6 +120,18 @@ for (const c of cases) {
     }
   });
 }
+
+test('validate finds what build used to find late: a missing base ISO, RPM dirs without RPMs', async () => {
+  const dir = await scratchProject('xsbuild-bad-');
+  try {
+    await edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: nowhere.iso, sha256: "${'a'.repeat(64)}" }`).replace('layers:', 'rpmDirs: [overlays]\nlayers:'))(dir);
+    const r = await runCli(['validate', path.join(dir, 'sites', 'rioja.yaml')], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /base\.iso: base ISO "nowhere\.iso" does not exist/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test('validate reports the same errors without building', async () => {
   const dir = await scratchProject('xsbuild-bad-');
