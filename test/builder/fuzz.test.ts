@@ -18,7 +18,7 @@ import { scratchProject, removeProject, runCli } from '../helpers/project.js';
 import { mutation, mutateText, mutateYaml, type Mutation } from '../helpers/mutate.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 15_2026);
-// 500 in-process cases and 8 through the CLI take about 35 s on two busy cores.
+// 500 in-process cases and 8 through the CLI: about 50 s on two busy cores.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const CLI_RUNS = Math.max(8, Math.round(RUNS / 60));
 /** Per case; the slowest legitimate validate here takes well under a second. */
