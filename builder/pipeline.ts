@@ -5,6 +5,7 @@ import path from 'node:path';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { loadSite, type LoadedSite } from './site.js';
 import { resolveLayers, type ResolvedLayers } from './layers.js';
+import { checkSite, checkLayers } from './validate/index.js';
 import { renderKickstart } from './render.js';
 import { stagePlan, type PlanSource } from './stage.js';
 import { demoMedia } from './media/demo.js';
@@ -54,8 +55,10 @@ export interface Validated {
 export async function validateSite(opts: Pick<BuildOptions, 'site' | 'release' | 'root'>, r?: Reporter): Promise<Validated> {
   r?.stage('load site', opts.site);
   const site = await loadSite(opts.site, { root: opts.root, release: opts.release });
+  await checkSite(site);
   r?.stage('resolve layers');
   const layers = await resolveLayers(site);
+  await checkLayers(site, layers);
   r?.info(layers.layers.map((l) => `${l.name}-${l.version}`).join(' → '));
   r?.stage('render kickstart');
   const kickstart = await renderKickstart({ site, layers, mediaRoot: '/run/install/repo' });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import Handlebars from 'handlebars';
 import { InputError } from './errors.js';
+import { checkTemplate } from './template-check.js';
 import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { Machine } from './schema.js';
@@ -28,24 +29,59 @@ const FRAGMENTS = ['commands', 'pre', 'post', 'postNochroot'] as const;
 type Fragment = (typeof FRAGMENTS)[number];
 
 async function compileFile(file: string, display: string): Promise<HandlebarsTemplateDelegate> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
   try {
-    const t = Handlebars.compile(text, { noEscape: true, strict: true });
-    return t;
+    text = await readFile(file, 'utf8');
   } catch (e) {
-    throw templateError(display, e);
+    throw new InputError({ file: display }, `cannot read template (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'point the layer at a template file');
+  }
+  try {
+    // compile() parses lazily, on the first call; parse now so a syntax error is
+    // reported here, while the lexer still knows where it stopped.
+    const bad = checkTemplate(Handlebars.parse(text), display);
+    if (bad) throw bad;
+    return Handlebars.compile(text, { noEscape: true, strict: true });
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw templateError(display, e, parseErrorColumn(e));
   }
 }
 
-function templateError(file: string, e: unknown): InputError {
-  const msg = (e as Error).message.split('\n')[0];
+/** Column (1-based) of the token the parser stopped at, for "Parse error on line N". */
+function parseErrorColumn(e: unknown): number | undefined {
+  if (!/^Parse error on line/.test((e as Error)?.message ?? '')) return undefined;
+  const loc = (Handlebars as unknown as { Parser?: { lexer?: { yylloc?: { first_column?: number } } } }).Parser?.lexer?.yylloc;
+  return typeof loc?.first_column === 'number' ? loc.first_column + 1 : undefined;
+}
+
+/** The parser's token names, in the words of a template. */
+const TOKEN_WORDS: Record<string, string> = {
+  CLOSE: '"}}"', CLOSE_UNESCAPED: '"}}}"', CLOSE_RAW_BLOCK: '"}}}}"', OPEN_ENDBLOCK: '"{{/...}}"',
+  OPEN_INVERSE_CHAIN: '"{{else}}"', INVERSE: '"{{else}}"', EOF: 'end of file', INVALID: 'character',
+  ID: 'a name', OPEN: '"{{"', OPEN_BLOCK: '"{{#"', CLOSE_SEXPR: '")"', OPEN_SEXPR: '"("', STRING: 'a string',
+};
+
+function templateError(file: string, e: unknown, parseCol?: number): InputError {
+  const full = String((e as Error)?.message ?? e);
+  const msg = full.split('\n')[0];
   // Handlebars says "... - 3:14" (runtime) or "Parse error on line 3" (compile).
   const rt = / - (\d+):(\d+)$/.exec(msg);
   const ce = /on line (\d+)/.exec(msg);
   const line = rt ? Number(rt[1]) : ce ? Number(ce[1]) : undefined;
-  const col = rt ? Number(rt[2]) + 1 : undefined;
+  const col = rt ? Number(rt[2]) + 1 : parseCol;
+  if (ce) {
+    // The parser's last line: "Expecting 'CLOSE', 'ID', ..., got 'INVALID'".
+    const m = /Expecting (.*), got '([^']*)'/.exec(full);
+    const expected = m ? [...new Set(m[1].split(', ').map((t) => TOKEN_WORDS[t.replace(/'/g, '')]).filter(Boolean))].join(' or ') : '';
+    const got = m ? TOKEN_WORDS[m[2]] ?? m[2] : '';
+    const problem = m ? `template syntax error: unexpected ${got}${expected ? `, expected ${expected}` : ''}` : 'template syntax error';
+    return new InputError({ file, line, col }, problem, 'every "{{" needs its "}}", and every {{#block}} its {{/block}}');
+  }
   const text = msg.replace(/ in \[object Object\]/, '').replace(/ - \d+:\d+$/, '');
-  return new InputError({ file, line, col }, `template error: ${text}`, 'fix the Handlebars template (variables available: site, release, domain, hostname, machine, kickstart, packages, layers, volumeId)');
+  // Handlebars gives most runtime errors a place; for the rest, say the place is unknown.
+  const where = line === undefined ? { file, line: 1, col: 1 } : { file, line, col };
+  const problem = line === undefined ? `template error (somewhere in this template): ${text}` : `template error: ${text}`;
+  return new InputError(where, problem, 'fix the Handlebars template (variables available: site, release, domain, volumeId, hostname, fqdn, machine, nicRoles, kickstart, packages, excludePackages, layers, library, updates, mediaRoot, mediaIsUrl, netboot, repos, targetFiles)');
 }
 
 function apply(t: HandlebarsTemplateDelegate, ctx: object, display: string): string {

@@ -167,6 +167,12 @@ export class IsoImage {
       throw new DiffError(`${this.file}: ${path} is zisofs-compressed, which xsbuild diff does not read. ` +
         'Master the image without zisofs (xorriso without -zisofs / --zisofs).');
     }
+    // A damaged record can claim gigabytes: check against the image before allocating.
+    for (const x of e.extents) {
+      if (x.offset + x.length > this.imageSize) {
+        throw new DiffError(`${this.file}: ${path} runs past the end of the image (${x.offset + x.length} > ${this.imageSize} bytes); the file is truncated or damaged.`);
+      }
+    }
     const parts: Buffer[] = [];
     for (const x of e.extents) parts.push(await readAt(this.fh, x.offset, x.length));
     return Buffer.concat(parts);
@@ -217,6 +223,7 @@ export class IsoImage {
   /** A relocated directory's real size is in its own "." record. */
   private async dotLength(offset: number): Promise<number> {
     const b = await readAt(this.fh, offset, 34);
+    if (b.length < 34) throw new DiffError(`${this.file}: relocated directory at byte ${offset} is past the end of the image; the file is truncated or damaged.`);
     return bothEndian32(b, 10);
   }
 
@@ -311,6 +318,7 @@ export class IsoImage {
             break;
           }
           case 'CL':
+            if (d.length < 4) break;
             info.childLink = d.readUInt32LE(0);
             break;
           case 'RE':
@@ -320,12 +328,18 @@ export class IsoImage {
             info.zisofs = true;
             break;
           case 'PX':
+            if (d.length < 4) break;
             info.mode = d.readUInt32LE(0);
             break;
           case 'CE': {
-            if (++hops > 16) break;
+            if (++hops > 16 || d.length < 20) break;
             const off = d.readUInt32LE(0) * SECTOR + d.readUInt32LE(8);
-            todo = await readAt(this.fh, off, d.readUInt32LE(16));
+            const len = d.readUInt32LE(16);
+            // A continuation area is at most a sector; a damaged one must not make us allocate more.
+            if (len > SECTOR || off + len > this.imageSize) {
+              throw new DiffError(`${this.file}: a Rock Ridge continuation area at byte ${off} (${len} bytes) is out of bounds; the image is damaged.`);
+            }
+            todo = await readAt(this.fh, off, len);
             break;
           }
           case 'ST':

@@ -77,6 +77,18 @@ async function siblingImage(manifest: Manifest, dir: string, where: string): Pro
 }
 
 export async function openSource(input: string, scan: boolean): Promise<OpenedSource> {
+  // A damaged image can fail after it was opened (its manifest, its directories): close
+  // it then, since the caller only closes what it got back.
+  const opened: IsoImage[] = [];
+  try {
+    return await openSourceInto(input, scan, opened);
+  } catch (e) {
+    await Promise.all(opened.map((i) => i.close().catch(() => undefined)));
+    throw e;
+  }
+}
+
+async function openSourceInto(input: string, scan: boolean, opened: IsoImage[]): Promise<OpenedSource> {
   let st;
   try {
     st = await stat(input);
@@ -97,13 +109,16 @@ export async function openSource(input: string, scan: boolean): Promise<OpenedSo
     kind = 'out-dir';
     manifest = parseManifest(text, mpath);
     image = await siblingImage(manifest, input, mpath);
+    if (image) opened.push(image);
   } else if (await looksLikeJson(input)) {
     kind = 'manifest';
     manifest = parseManifest(await readFile(input, 'utf8'), input);
     image = await siblingImage(manifest, dirname(input), input);
+    if (image) opened.push(image);
   } else {
     kind = 'iso';
     image = await IsoImage.open(input);
+    opened.push(image);
     const bytes = await image.readFile(MANIFEST_ON_ISO);
     if (bytes) manifest = parseManifest(bytes.toString('utf8'), `${input}:${MANIFEST_ON_ISO}`);
   }

@@ -65,6 +65,36 @@ const cases: { name: string; edit: Edit; expect: RegExp; forbid?: RegExp }[] = [
   { name: 'site name differs from file name', edit: edit('sites/rioja.yaml', (s) => s.replace('site: rioja', 'site: larioja')), expect: /sites\/rioja\.yaml:3:7: site: site "larioja" does not match its file name "rioja"/ },
   { name: 'layer listed twice', edit: edit('sites/rioja.yaml', (s) => s.replace('layers: [xs-core,', 'layers: [xs-core, xs-core,')), expect: /layers: has duplicate entries/ },
   { name: 'private key instead of public key', edit: edit('sites/rioja.yaml', (s) => s.replace(/publicKey: .*/, 'publicKey: "-----BEGIN PRIVATE KEY-----"')), expect: /updates\.publicKey: value "-----BEGIN PRIVATE KEY-----" is not valid[\s\S]*Ed25519 public key/ },
+  // Accepted before, but the image would be wrong or dangerous.
+  { name: 'two machines with one hostname', edit: edit('sites/rioja.yaml', (s) => s.replace('hostname: escuela-102', 'hostname: escuela-101')), expect: /sites\/rioja\.yaml:22:15: machines\[1\]\.hostname: hostname "escuela-101" is already used by machines\[0\] \(.*sites\/rioja\.yaml:19:15\)/ },
+  { name: 'a NIC role names another machine\'s NIC', edit: edit('sites/rioja.yaml', (s) => s.replace('lan: 52:54:00:12:35:02', 'lan: 52:54:00:12:34:01')), expect: /sites\/rioja\.yaml:23:42: machines\[1\]\.nics\.lan: 52:54:00:12:34:01 is already a NIC of machines\[0\] \(escuela-101\)/ },
+  { name: 'bootif and the boot NIC\'s MAC for two roles', edit: edit('sites/rioja.yaml', (s) => s.replace('nics: { wan: bootif, lan: other }', 'nics: { wan: bootif, lan: 52:54:00:12:34:01 }')), expect: /machines\[0\]\.nics\.wan: role "wan" is "bootif", which is 52:54:00:12:34:01 [^\n]*but role "lan" names 52:54:00:12:34:01 too/ },
+  { name: 'two roles on "other"', edit: edit('sites/rioja.yaml', (s) => s.replace('nics: { wan: bootif, lan: other }', 'nics: { wan: other, lan: other }')), expect: /machines\[0\]\.nics\.lan: only one role can be "other"/ },
+  { name: 'library dest is the root', edit: edit('sites/rioja.yaml', (s) => s.replace('dest: /library/local', 'dest: /')), expect: /sites\/rioja\.yaml:29:11: library\[1\]\.dest: library destination \/ is the root directory/ },
+  { name: 'library dest is a system tree', edit: edit('sites/rioja.yaml', (s) => s.replace('dest: /library/local', 'dest: /usr')), expect: /library\[1\]\.dest: library destination \/usr is a system directory of the target/ },
+  { name: 'library dest inside another library', edit: edit('sites/rioja.yaml', (s) => s.replace('dest: /library/local', 'dest: /library/common/local')), expect: /library\[1\]\.dest: library destination \/library\/common\/local overlaps library\[0\]/ },
+  { name: 'kernel argument xsbuild sets itself', edit: edit('sites/rioja.yaml', (s) => s.replace('timeout: 2', 'timeout: 2\n  extraArgs: [quiet, "inst.ks=http://10.0.0.1/ks.cfg"]')), expect: /sites\/rioja\.yaml:17:22: boot\.extraArgs\[1\]: kernel argument "inst\.ks=http:\/\/10\.0\.0\.1\/ks\.cfg" is set by xsbuild itself/ },
+  { name: 'time zone that does not exist', edit: edit('sites/rioja.yaml', (s) => s.replace('America/Argentina/La_Rioja', 'America/La_Rioja')), expect: /sites\/rioja\.yaml:10:13: kickstart\.timezone: time zone "America\/La_Rioja" is not in [\s\S]*did you mean "America\/Argentina\/La_Rioja"/ },
+  { name: 'keyboard the installer does not know', edit: edit('sites/rioja.yaml', (s) => s.replace('keyboard: latam', 'keyboard: latin')), expect: /sites\/rioja\.yaml:12:13: kickstart\.keyboard: keyboard "latin" is not an X layout or console keymap/ },
+  { name: 'language glibc cannot build', edit: edit('sites/rioja.yaml', (s) => s.replace('lang: es_AR.UTF-8', 'lang: es_RA.UTF-8')), expect: /sites\/rioja\.yaml:11:9: kickstart\.lang: language "es_RA\.UTF-8" is not a locale/ },
+  // Crashed before (exit 1, a stack trace).
+  { name: 'layer file dest is /', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('dest: /etc/squid/xs-blocklist.txt', 'dest: /')), expect: /layers\/web-filter\/layer\.yaml:14:11: files\[1\]\.dest: \/ is the root directory/ },
+  { name: 'layer file dest ends in /', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('dest: /etc/squid/xs-blocklist.txt', 'dest: /etc/squid/')), expect: /files\[1\]\.dest: \/etc\/squid\/ ends in "\/"[\s\S]*hint: name the file, e\.g\. \/etc\/squid\/blocklist\.txt/ },
+  { name: 'layer file dest is a system directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('dest: /etc/squid/xs-blocklist.txt', 'dest: /usr/lib')), expect: /files\[1\]\.dest: \/usr\/lib is a directory of the target system/ },
+  { name: 'layer file over another layer\'s file as a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('dest: /etc/squid/xs-blocklist.txt', 'dest: /etc/motd/blocklist.txt')), expect: /files\[1\]\.dest: \/etc\/motd\/blocklist\.txt lies inside \/etc\/motd, which layer "xs-core" writes as a file/ },
+  { name: 'layer media file over the kickstart', edit: edit('layers/xs-core/layer.yaml', (s) => s.replace('dest: /README-XS.txt', 'dest: /ks.cfg')), expect: /layers\/xs-core\/layer\.yaml:\d+:\d+: media\[0\]\.dest: \/ks\.cfg overlaps \/ks\.cfg on the install media/ },
+  { name: 'layer src is a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('src: files/blocklist.txt', 'src: files')), expect: /layers\/web-filter\/layer\.yaml:13:10: files\[1\]\.src: src "files" is a directory/ },
+  { name: 'kickstart fragment is a directory', edit: edit('layers/web-filter/layer.yaml', (s) => s.replace('post: kickstart/post.ks.hbs', 'post: kickstart')), expect: /layers\/web-filter\/layer\.yaml:9:9: kickstart\.post: "kickstart" is a directory, not a template/ },
+  { name: 'base ISO that does not exist (found by validate, before any build step)', edit: edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: nowhere.iso, sha256: "${'a'.repeat(64)}" }`)), expect: /sites\/rioja\.yaml:6:14: base\.iso: base ISO "nowhere\.iso" does not exist/ },
+  { name: 'rpmDirs without RPMs (found by validate)', edit: edit('sites/rioja.yaml', (s) => s.replace('layers:', 'rpmDirs: [overlays]\nlayers:')), expect: /sites\/rioja\.yaml:8:11: rpmDirs\[0\]: .*overlays has no \.rpm files/ },
+  {
+    name: 'YAML aliases of aliases',
+    edit: edit('sites/rioja.yaml', (s) => `${s}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${[1, 2, 3, 4, 5].map((i) => `x${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`).join('\n')}\n`),
+    expect: /sites\/rioja\.yaml:\d+:\d+: too many aliases/,
+  },
+  // An answer without a place, or without the reason.
+  { name: 'template syntax error: line and column', edit: write('layers/web-filter/kickstart/post.ks.hbs', '# filter\nsystemctl enable {{squid}\n'), expect: /layers\/web-filter\/kickstart\/post\.ks\.hbs:2:25: template syntax error: unexpected character, expected [^\n]*"}}"/ },
+  { name: 'unquoted sha256 of digits', edit: all(write('base.iso', 'x\n'), edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: base.iso, sha256: ${'7'.repeat(64)} }`))), expect: /sites\/rioja\.yaml:6:\d+: base\.sha256: must be a string \(quote it: YAML reads 7{64} as a number\)[\s\S]*base read as \{iso, sha256\}/ },
 ];
 
 test(`at least 15 broken inputs are covered (${cases.length})`, () => {
@@ -90,6 +120,18 @@ for (const c of cases) {
     }
   });
 }
+
+test('validate finds what build used to find late: a missing base ISO, RPM dirs without RPMs', async () => {
+  const dir = await scratchProject('xsbuild-bad-');
+  try {
+    await edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: nowhere.iso, sha256: "${'a'.repeat(64)}" }`).replace('layers:', 'rpmDirs: [overlays]\nlayers:'))(dir);
+    const r = await runCli(['validate', path.join(dir, 'sites', 'rioja.yaml')], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /base\.iso: base ISO "nowhere\.iso" does not exist/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test('validate reports the same errors without building', async () => {
   const dir = await scratchProject('xsbuild-bad-');

@@ -49,7 +49,7 @@ test('a base that is none of the accepted forms lists the forms', () => {
   const errs = errorsOf(() => parseYaml(text, SiteSchema, 's.yaml'));
   const base = errs.find((m) => m.includes('base:'));
   assert.ok(base, errs.join('\n'));
-  assert.match(base, /^s\.yaml:3:7: base: value is not any of the accepted forms[\s\S]*"demo" \| \{iso, sha256\} \| \{tree\}/);
+  assert.match(base, /^s\.yaml:3:7: base: value "centos" is not one of the accepted forms[\s\S]*"demo" \| \{iso, sha256\} \| \{tree\}/);
 });
 
 test('volume id is derived from site and release, upper-case ISO9660 characters', async () => {
