@@ -61,7 +61,12 @@ function usedIn(d: Dep): string {
 
 function scan(): Dep[] {
   const notHost = readNotHost();
-  return scanProject(ROOT).filter((d) => !notHost.has(d.name));
+  // An entry that is a project file (no leading /) means: its paths are all the target's.
+  const files = [...notHost.keys()].filter((n) => !n.startsWith('/') && n.endsWith('.ts'));
+  return scanProject(ROOT)
+    .filter((d) => !notHost.has(d.name))
+    .map((d) => (d.kind === 'path' ? { ...d, uses: d.uses.filter((u) => !files.includes(u.replace(/:\d+$/, ''))) } : d))
+    .filter((d) => d.uses.length > 0);
 }
 
 function update(): number {
