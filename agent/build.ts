@@ -164,7 +164,7 @@ async function cli(argv: string[]): Promise<number> {
     if (argv[i] === '--out' && argv[i + 1]) out = argv[++i];
     else {
       process.stderr.write(`usage: node dist/agent/build.js [--out FILE]\n`);
-      return 64;
+      return 2;
     }
   }
   const r = await buildAgent({ out });

@@ -1,6 +1,7 @@
 // Command line: parse arguments, run a command, return the exit code. Exit codes:
-//   0 ok, 1 failed, 2 degraded or needs an operator (status line says what to fix),
-//   64 usage error; `enrol` also exits 3 while the office has not approved yet.
+//   0 ok, 1 failed, 2 degraded, needs an operator or bad input (a usage error too: one
+//   line naming the option, see `xs-agent <command> --help`); `enrol` also exits 3
+//   while the office has not approved yet.
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type AgentConfig } from './config.js';
 import { firstboot, STEP_NAMES } from './firstboot.js';
 import { stdoutLogger, type Logger } from './log.js';
@@ -13,20 +14,33 @@ import { ENROL_OPTIONS, FLEET_USAGE, IDENTITY_OPTIONS, runEnrol, runIdentity } f
 import { readEnrolment } from './fleet/enrol.js';
 import { loadIdentity, peekIdentity } from './fleet/identity.js';
 
-export const EXIT_USAGE = 64;
+export const EXIT_USAGE = 2;
 
-const USAGE = `usage: xs-agent <command> [options]
-  firstboot [--root DIR] [--config FILE] [--steps ${STEP_NAMES.join(',')}] [--no-report]
+const FIRSTBOOT_USAGE = `  firstboot [--root DIR] [--config FILE] [--steps ${STEP_NAMES.join(',')}] [--no-report]
           [--library-source DIR|URL]
                  run the first-boot steps not yet done, then POST the status
                  to report.url (unless --no-report); --library-source overrides
-                 library.source (e.g. the install media in %post --nochroot)
-  status [--root DIR] [--state DIR] [--json]
-                 show the last run and the enrolment; exit 0 ok, 1 failed, 2 degraded
+                 library.source (e.g. the install media in %post --nochroot)`;
+const STATUS_USAGE = `  status [--root DIR] [--state DIR] [--json]
+                 show the last run and the enrolment; exit 0 ok, 1 failed, 2 degraded`;
+const FOOTER = `Paths in --config are on the target (under --root). Default config: ${DEFAULT_CONFIG_PATH}`;
+
+const USAGE = `usage: xs-agent <command> [options]
+${FIRSTBOOT_USAGE}
+${STATUS_USAGE}
 ${PULL_USAGE}
 ${FLEET_USAGE}
   --version      print version, build commit and Node runtime
-Paths in --config are on the target (under --root). Default config: ${DEFAULT_CONFIG_PATH}`;
+${FOOTER}`;
+
+/** Each command: its options and its own --help. */
+const COMMANDS: Record<string, { options: string[]; usage: string }> = {
+  firstboot: { options: ['root', 'config', 'steps', 'no-report', 'library-source'], usage: FIRSTBOOT_USAGE },
+  status: { options: ['root', 'state', 'json'], usage: STATUS_USAGE },
+  pull: { options: PULL_OPTIONS, usage: PULL_USAGE },
+  identity: { options: IDENTITY_OPTIONS, usage: FLEET_USAGE.split('\n  enrol')[0]! },
+  enrol: { options: ENROL_OPTIONS, usage: `  enrol${FLEET_USAGE.split('\n  enrol')[1]!}` },
+};
 
 interface Io {
   out: Logger;
@@ -41,15 +55,28 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.out(`xs-agent ${AGENT_VERSION} (commit ${AGENT_COMMIT}, node ${process.version})`);
     return 0;
   }
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
     io.out(USAGE);
-    return cmd === undefined ? EXIT_USAGE : 0;
+    return 0;
+  }
+  if (cmd === undefined) {
+    io.err(USAGE);
+    return EXIT_USAGE;
+  }
+  const command = COMMANDS[cmd];
+  if (!command) {
+    io.err(`xs-agent: unknown command "${cmd}" (see xs-agent --help)`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`usage: xs-agent ${cmd} [options]\n${command.usage}\n${FOOTER}`);
+    return 0;
   }
   let opts: Map<string, string | true>;
   try {
-    opts = parseOptions(rest, cmd === 'firstboot' ? ['root', 'config', 'steps', 'no-report', 'library-source'] : cmd === 'status' ? ['root', 'state', 'json'] : cmd === 'pull' ? PULL_OPTIONS : cmd === 'identity' ? IDENTITY_OPTIONS : cmd === 'enrol' ? ENROL_OPTIONS : []);
+    opts = parseOptions(rest, command.options);
   } catch (e) {
-    io.err(`xs-agent: ${(e as Error).message}\n${USAGE}`);
+    io.err(`xs-agent ${cmd}: ${(e as Error).message} (see xs-agent ${cmd} --help)`);
     return EXIT_USAGE;
   }
   const target = await openTarget(str(opts.get('root')) ?? '/');
@@ -57,9 +84,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (cmd === 'status') return runStatus(target, str(opts.get('state')) ?? target.fs.p(DEFAULT_STATE), opts.has('json'), io);
   if (cmd === 'pull') return runPull(target, opts, io);
   if (cmd === 'identity') return runIdentity(target, opts, io);
-  if (cmd === 'enrol') return runEnrol(target, opts, io);
-  io.err(`xs-agent: unknown command "${cmd}"\n${USAGE}`);
-  return EXIT_USAGE;
+  return runEnrol(target, opts, io);
 }
 
 async function runFirstboot(target: Target, opts: Map<string, string | true>, io: Io): Promise<number> {

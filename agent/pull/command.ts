@@ -1,7 +1,7 @@
 // `xs-agent pull` command line: where from, what to trust, where the state lives.
 // Exit codes: 0 applied / already current / no stick; 1 failed (a re-run retries; a
 // failed step was rolled back); 2 refused (the source did not verify: nothing applied)
-// or bad configuration; 64 usage error.
+// or bad configuration or a usage error.
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type FleetConfig } from '../config.js';
 import { enrolBeforePull } from '../fleet/command.js';
 import { hostName, type EnrolContext } from '../fleet/enrol.js';
@@ -63,8 +63,8 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
   try {
     parsed = { slack: num('expiry-slack', 365, 0, 36500), timeout: num('timeout', 60, 1, 3600), retries: num('retries', 7, 0, 100), parallel: num('parallel', 8, 1, 64) };
   } catch (e) {
-    io.err(`xs-agent: ${(e as Error).message}`);
-    return 64;
+    io.err(`xs-agent pull: ${(e as Error).message}`);
+    return 2;
   }
   const trust = str('trust') ?? cfg.publicKey;
   if (!trust) {

@@ -147,7 +147,7 @@ test('status before any run, usage errors', async (t) => {
   const st = await runCli(main, ['status', '--root', root, '--json']);
   assert.equal(st.code, 1);
   assert.deepEqual(JSON.parse(st.out), { result: 'not-run', enrolment: { state: 'not-enrolled' } });
-  assert.equal((await runCli(main, ['firstboot', '--bogus'])).code, 64);
+  assert.equal((await runCli(main, ['firstboot', '--bogus'])).code, 2);
   assert.match((await runCli(main, ['firstboot', '--root', root, '--steps', 'nics,coffee'])).err, /unknown step coffee/);
   assert.match((await runCli(main, ['--version'])).out, /^xs-agent \S+ \(commit \S+, node v\S+\)$/);
 });
