@@ -14,6 +14,7 @@ npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 
 cleanup() {
 	for m in dev proc sys run; do mountpoint -q "$root/$m" && umount -R -l "$root/$m"; done
+	mountpoint -q "$root" && umount -l "$root"
 	# --one-file-system: never reach through a mount that did not come off (the host's /dev)
 	rm -rf --one-file-system "$root"
 }
@@ -37,6 +38,8 @@ chroot "$root" update-ca-certificates >/dev/null
 [ -f /etc/npmrc ] && mkdir -p "$root/usr/local/etc" && cp /etc/npmrc "$root/usr/local/etc/npmrc"
 git clone -q "$here" "$root/work/xsbuild"
 
+# The root is a mount of its own, as / is on a machine (unshare --propagation needs it).
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount -t sysfs sys "$root/sys"
 mount --rbind /dev "$root/dev"

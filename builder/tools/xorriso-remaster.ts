@@ -72,7 +72,8 @@ export interface RemasterInput {
 }
 
 export function remasterArgs(i: RemasterInput): string[] {
-  const a = ['-no_rc', '-report_about', 'UPDATE'];
+  // UTF-8 names whatever the locale (see masterIsoArgs).
+  const a = ['-no_rc', '-local_charset', 'UTF-8', '-report_about', 'UPDATE'];
   if (i.indev) a.push('-indev', i.indev);
   a.push('-outdev', i.output);
   if (i.indev) a.push('-boot_image', 'any', 'replay');

@@ -29,6 +29,9 @@ export function masterIsoArgs(i: MasterIsoInput): string[] {
   const strip = (p: string) => p.replace(/^\//, '');
   return [
     '-no_rc',
+    // File names are UTF-8 whatever the locale (tools run with LC_ALL=C): without this,
+    // Joliet (what Windows reads) turns "música" into "m__sica".
+    '-local_charset', 'UTF-8',
     '-report_about', 'UPDATE',
     '-as', 'mkisofs',
     '-iso-level', '3',
@@ -85,5 +88,5 @@ export async function reportElTorito(iso: string): Promise<string> {
 
 /** Extract one file from an ISO. */
 export async function extractFromIso(iso: string, isoPath: string, dest: string): Promise<void> {
-  await run('xorriso', ['-no_rc', '-osirrox', 'on', '-indev', iso, '-extract', isoPath, dest]);
+  await run('xorriso', ['-no_rc', '-local_charset', 'UTF-8', '-osirrox', 'on', '-indev', iso, '-extract', isoPath, dest]);
 }

@@ -108,12 +108,15 @@ test('manifest: on the ISO and beside it, every file hashed, tools recorded', as
     assert.deepEqual(outer.layers.map((l) => l.name), ['xs-core', 'xs-agent', 'content-library']);
     assert.deepEqual(outer.library, [
       { dest: '/library/comun', files: 2, bytes: (await stat(path.join(PROJECT_DIR, 'overlays/library/common/index.html'))).size + 35 },
-      { dest: '/library/guarani', files: 1, bytes: (await stat(path.join(PROJECT_DIR, 'overlays/library/paraguay/guarani.txt'))).size },
+      { dest: '/library/guarani', files: 2, bytes: (await stat(path.join(PROJECT_DIR, 'overlays/library/paraguay/guarani.txt'))).size + (await stat(path.join(PROJECT_DIR, 'overlays/library/paraguay/ñandutí.txt'))).size },
     ]);
     assert.equal(outer.bootEntries.length, 6);
     for (const e of outer.bootEntries) assert.ok(e.args.includes('inst.ks=hd:LABEL=XS-PARAGUAY-2026_2:/ks.cfg') && e.args.includes('nomodeset'));
     assert.match(outer.tools.xorriso, /^\d/);
     assert.equal(outer.base.kind, 'demo');
+    // UTF-8 names stay themselves in Joliet (Windows) as in Rock Ridge.
+    const joliet = execFileSync('xorriso', ['-no_rc', '-local_charset', 'UTF-8', '-rockridge', 'off', '-joliet', 'on', '-indev', path.join(dir, outer.iso!.name), '-find', '/library/guarani', '-type', 'f'], { stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: process.env.PATH, LC_ALL: 'C' } }).toString();
+    assert.match(joliet, /'\/library\/guarani\/ñandutí\.txt'/);
     // Library content is mapped, not copied: the ISO holds the same bytes.
     await extractFromIso(path.join(dir, outer.iso!.name), '/library/guarani/guarani.txt', path.join(tmp, 'g.txt'));
     assert.deepEqual(await readFile(path.join(tmp, 'g.txt')), await readFile(path.join(PROJECT_DIR, 'overlays/library/paraguay/guarani.txt')));

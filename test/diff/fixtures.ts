@@ -146,7 +146,7 @@ export async function writeManifest(root: string, meta: ReleaseMeta): Promise<Ma
 export async function makeIso(root: string, out: string, volumeId: string, extra: string[] = []): Promise<void> {
   // xorriso takes file dates from the tree: clamp them so equal trees give equal bytes.
   await execa('find', [root, '-exec', 'touch', '-h', '-d', `@${EPOCH}`, '{}', '+']);
-  await execa('xorriso', ['-no_rc', '-as', 'mkisofs', '-quiet', '-R', '-J', '-V', volumeId, ...extra, '-o', out, root], {
+  await execa('xorriso', ['-no_rc', '-local_charset', 'UTF-8', '-as', 'mkisofs', '-quiet', '-R', '-J', '-V', volumeId, ...extra, '-o', out, root], {
     env: { SOURCE_DATE_EPOCH: String(EPOCH) },
   });
 }

@@ -40,7 +40,7 @@ describe('ISO 9660 reader', () => {
 
   async function master(name: string, flags: string[]): Promise<string> {
     const iso = join(work, name);
-    await execa('xorriso', ['-no_rc', '-as', 'mkisofs', '-quiet', ...flags, '-V', 'TEST VOL', '-o', iso, tree], { env: { SOURCE_DATE_EPOCH: String(EPOCH) } });
+    await execa('xorriso', ['-no_rc', '-local_charset', 'UTF-8', '-as', 'mkisofs', '-quiet', ...flags, '-V', 'TEST VOL', '-o', iso, tree], { env: { SOURCE_DATE_EPOCH: String(EPOCH) } });
     return iso;
   }
 
