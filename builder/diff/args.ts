@@ -12,8 +12,11 @@ export interface DiffArgs {
 }
 
 export const USAGE = `usage: xsbuild diff A B [--json | --markdown] [--files] [--no-color] [--scan] [--quiet]
+       xsbuild diff REPO-DIR SITE [--json]
 
 A and B: an ISO (built by xsbuild or any other), an out/<site>/ directory, or a manifest.json.
+REPO-DIR SITE: what publishing SITE would change against the update repository's latest
+  release (the same as xsbuild publish SITE --repo REPO-DIR --dry-run).
   --json      the complete report as JSON (schema: schemas/diff.schema.json)
   --markdown  a Markdown report, e.g. for a pull-request comment
   --files     list every changed file, also those a section already accounts for

@@ -1,5 +1,9 @@
 // `xsbuild diff A B`: what changed between two releases. Exit status like diff(1):
 // 0 same, 1 different, 2 trouble (bad arguments, unreadable or damaged input).
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { BuildError, InputError, InputErrors } from '../errors.js';
+import { humanSize } from './format.js';
 import { parseDiffArgs, USAGE } from './args.js';
 import { compare } from './compare.js';
 import { DiffError } from './errors.js';
@@ -29,6 +33,25 @@ export async function diffReleases(a: string, b: string, opts: { scan?: boolean;
   }
 }
 
+async function isUpdateRepo(p: string): Promise<boolean> {
+  return stat(path.join(p, 'roots')).then((s) => s.isDirectory(), () => false);
+}
+
+async function diffRepoAgainstSite(repo: string, site: string, json: boolean, io: DiffIo): Promise<number> {
+  const { dryRun, renderDryRun } = await import('../updates/dry-run.js');
+  try {
+    const r = await dryRun({ site, repo });
+    io.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : renderDryRun(r, humanSize));
+    return r.changed ? 1 : 0;
+  } catch (e) {
+    if (e instanceof InputError || e instanceof InputErrors || e instanceof BuildError) {
+      io.stderr.write(`xsbuild diff: ${e.message}${e instanceof BuildError && e.detail ? `\n  hint: ${e.detail}` : ''}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
 export async function runDiff(argv: string[], io: DiffIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   try {
     const args = parseDiffArgs(argv);
@@ -36,6 +59,8 @@ export async function runDiff(argv: string[], io: DiffIo = { stdout: process.std
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
+    // An update repository and a site: what publishing the site would change on servers.
+    if (await isUpdateRepo(args.a)) return await diffRepoAgainstSite(args.a, args.b, args.format === 'json', io);
     const report = await diffReleases(args.a, args.b, { scan: args.scan, quiet: args.quiet });
     let text: string;
     if (args.format === 'json') text = JSON.stringify(report, null, 2) + '\n';

@@ -1,9 +1,10 @@
 // Command lines of `xsbuild keys`, `xsbuild publish` and `xsbuild bundle`. Each returns
 // the exit code: 0 ok, 1 failed, 2 bad input (the message names the file and field).
-import { parseArgs } from 'node:util';
-import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT } from '../errors.js';
+import { parseCli } from '../cliargs.js';
+import { BuildError, InputError, InputErrors, exitCodeFor } from '../errors.js';
 import { generateKeys } from './keys.js';
 import { publish } from './publish.js';
+import { dryRun, renderDryRun } from './dry-run.js';
 import { bundle } from './bundle.js';
 import { rotate } from './rotate.js';
 import { human } from '../pipeline.js';
@@ -18,12 +19,15 @@ export const KEYS_HELP = `usage:
 `;
 export const PUBLISH_HELP = `usage: xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh]
                        [--private DIR --recipients FILE] [--json]
+       xsbuild publish <site> --repo DIR --dry-run [--packages DIR] [--private DIR --recipients FILE] [--json]
   writes release N+1 of the site into DIR (nothing when the content did not change);
   --expires: days the release metadata stays valid (default 30); --packages: a package
   repository directory shipped with the release; --refresh: re-sign unchanged content;
   --private DIR: per-host files DIR/<hostname>/<target path> (mode/owner in
   DIR/<hostname>/.xs-private.yaml, default 0600 root:root), each sealed to its host's
-  key from --recipients FILE (xsbuild fleet recipients); hosts not in it are skipped
+  key from --recipients FILE (xsbuild fleet recipients); hosts not in it are skipped;
+  --dry-run: write nothing, say what release N+1 would change on deployed servers
+  (layers, files, packages, scripts that run, bytes to fetch); exit 0 nothing, 1 changes
 `;
 export const BUNDLE_HELP = `usage: xsbuild bundle <site> --repo DIR --to DIR [--since N] [--json]
   writes the newest release onto a stick directory: signed metadata and the chunks a
@@ -33,14 +37,10 @@ export const BUNDLE_HELP = `usage: xsbuild bundle <site> --repo DIR --to DIR [--
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-async function guard(usage: string, io: Io, fn: () => Promise<number>): Promise<number> {
+async function guard(io: Io, fn: () => Promise<number>): Promise<number> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`error: ${e.message}\n${usage}`);
-      return EXIT_BAD_INPUT;
-    }
     if (e instanceof InputErrors || e instanceof InputError) io.err(`error: ${e.message}\n`);
     else if (e instanceof BuildError) io.err(`error: ${e.message}${e.detail ? `\n  hint: ${e.detail}` : ''}\n`);
     else io.err(`error: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -53,13 +53,9 @@ function usageError(msg: string, usage: string): never {
 }
 
 export function runKeys(argv: string[], io: Io = stdio): Promise<number> {
-  return guard(KEYS_HELP, io, async () => {
+  return guard(io, async () => {
     const [sub, ...rest] = argv;
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: { out: { type: 'string' }, repo: { type: 'string' }, key: { type: 'string' }, new: { type: 'string' }, 'keep-old': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
+    const { values, positionals } = parseCli('keys', rest, { out: { type: 'string' }, repo: { type: 'string' }, key: { type: 'string' }, new: { type: 'string' }, 'keep-old': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (values.help || sub === '--help' || sub === '-h') {
       io.out(KEYS_HELP);
       return 0;
@@ -82,19 +78,21 @@ export function runKeys(argv: string[], io: Io = stdio): Promise<number> {
 }
 
 export function runPublish(argv: string[], io: Io = stdio): Promise<number> {
-  return guard(PUBLISH_HELP, io, async () => {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        repo: { type: 'string' }, key: { type: 'string' }, expires: { type: 'string' }, packages: { type: 'string' },
-        private: { type: 'string' }, recipients: { type: 'string' },
-        refresh: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
+  return guard(io, async () => {
+    const { values, positionals } = parseCli('publish', argv, {
+      repo: { type: 'string' }, key: { type: 'string' }, expires: { type: 'string' }, packages: { type: 'string' },
+      private: { type: 'string' }, recipients: { type: 'string' },
+      refresh: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
       io.out(PUBLISH_HELP);
       return 0;
+    }
+    if (values['dry-run']) {
+      if (positionals.length !== 1 || !values.repo) usageError('publish --dry-run needs <site> --repo DIR', PUBLISH_HELP);
+      const r = await dryRun({ site: positionals[0]!, repo: values.repo, packagesDir: values.packages, privateDir: values.private, recipientsFile: values.recipients });
+      io.out(values.json ? JSON.stringify(r, null, 2) + '\n' : renderDryRun(r, human));
+      return r.changed ? 1 : 0;
     }
     if (positionals.length !== 1 || !values.repo || !values.key) usageError('publish needs <site> --repo DIR --key FILE', PUBLISH_HELP);
     const expiresDays = values.expires === undefined ? undefined : Number(values.expires);
@@ -112,12 +110,8 @@ export function runPublish(argv: string[], io: Io = stdio): Promise<number> {
 }
 
 export function runBundle(argv: string[], io: Io = stdio): Promise<number> {
-  return guard(BUNDLE_HELP, io, async () => {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { repo: { type: 'string' }, to: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
+  return guard(io, async () => {
+    const { values, positionals } = parseCli('bundle', argv, { repo: { type: 'string' }, to: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) {
       io.out(BUNDLE_HELP);
       return 0;

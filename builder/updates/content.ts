@@ -2,7 +2,7 @@
 // each layer's files for the installed system, its packages, its %post fragment (run on
 // servers once per release), and the site's library directories.
 import path from 'node:path';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Validated } from '../pipeline.js';
 import { buildArtifact } from '../artifacts.js';
@@ -20,6 +20,8 @@ export interface ReleaseContent {
   layers: { name: string; version: string; packages: string[]; files: ContentFile[]; script?: string }[];
   library: { dest: string; files: ContentFile[] }[];
   repo?: ContentFile[];
+  /** Removes what gathering built (the agent executable); call when done with the files. */
+  cleanup: () => Promise<void>;
 }
 
 export async function gatherContent(v: Validated, opts: { packagesDir?: string; info?: (m: string) => void }): Promise<ReleaseContent> {
@@ -47,7 +49,8 @@ export async function gatherContent(v: Validated, opts: { packagesDir?: string; 
   }
   const library: ReleaseContent['library'] = [];
   for (const lib of v.site.library) library.push({ dest: lib.dest, files: await walk(lib.source) });
-  const out: ReleaseContent = { layers, library };
+  const built = work;
+  const out: ReleaseContent = { layers, library, cleanup: async () => { if (built) await rm(built, { recursive: true, force: true }); } };
   if (opts.packagesDir) out.repo = await walk(path.resolve(opts.packagesDir));
   return out;
 }

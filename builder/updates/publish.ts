@@ -6,7 +6,7 @@
 // (builder/updates/deltas.ts), listed in a signed releases/<n>.deltas.json.
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { validateSite } from '../pipeline.js';
+import { validateSite, type Validated } from '../pipeline.js';
 import { InputError, BuildError } from '../errors.js';
 import { takeLock } from '../lock.js';
 import { chunkFile, chunkBuffer, type ChunkedFile } from '../../agent/pull/chunker.js';
@@ -19,6 +19,7 @@ import { loadSigningKey, type SigningKey } from './keys.js';
 import { putChunk, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { gatherContent, type ContentFile } from './content.js';
 import { readRecipients, sealPrivateFiles } from './sealed.js';
+import type { RecipientsFile } from '../../agent/fleet/wire.js';
 
 export interface PublishOptions {
   site: string;
@@ -99,7 +100,50 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       checkRootForKey(root, key, v.site.data.site, repo, now);
     }
 
-    const content = await gatherContent(v, { packagesDir: o.packagesDir, info: o.info });
+    const last = state.latest?.signed;
+    const { body, stats, sealedInfo } = await assembleRelease(v, o, recipients, last, (id, data) => putChunk(repo, id, data));
+    const strip = (d: ReleaseDoc) => {
+      const { version: _v, created: _c, expires: _e, ...rest } = d;
+      return canonical(rest);
+    };
+    if (last && strip(last) === canonical(body) && !o.refresh) {
+      return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
+    }
+    const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
+    const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
+    // Deltas before the release files: a client that sees the release can use them.
+    const d = await makeDeltas(repo, last, last ? await readDeltaEntries(repo, last.version) : [], body);
+    if (d.entries.length > 0) {
+      const dd: DeltasDoc = { _type: 'xs-deltas', spec: SPEC, site: doc.site, version, release: releaseDigest(doc), deltas: d.entries };
+      // Compact: one line per entry would double the bytes every pull downloads.
+      await writeAtomic(path.join(repo, deltasPath(version)), JSON.stringify(signDoc(dd, [key])) + '\n');
+    }
+    const env = signDoc(doc, [key]);
+    const text = prettyEnvelope(env);
+    await writeAtomic(path.join(repo, releasePath(version)), text);
+    await writeAtomic(path.join(repo, RELEASE_FILE), text);
+    return { version, changed: true, ...stats, deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    await lock.release();
+  }
+}
+
+type ReleaseBody = Omit<ReleaseDoc, 'version' | 'created' | 'expires'>;
+
+/**
+ * Everything of release N+1 but its number and dates: every file chunked, each chunk
+ * handed to `put` (which stores it, or for a dry run only looks whether the repository
+ * has it, and says whether it was new).
+ */
+export async function assembleRelease(
+  v: Validated,
+  o: Pick<PublishOptions, 'packagesDir' | 'privateDir' | 'info'>,
+  recipients: RecipientsFile | undefined,
+  last: ReleaseDoc | undefined,
+  put: (id: string, data: Uint8Array) => Promise<boolean>,
+): Promise<{ body: ReleaseBody; stats: { files: number; chunks: number; bytes: number; newChunks: number; newBytes: number }; sealedInfo?: { sealed: number; sealedSkipped: string[] } }> {
+  const content = await gatherContent(v, { packagesDir: o.packagesDir, info: o.info });
+  try {
     const stats = { files: 0, chunks: 0, bytes: 0, newChunks: 0, newBytes: 0 };
     const seen = new Set<string>();
     const store = async (id: string, data: Uint8Array) => {
@@ -107,7 +151,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       stats.bytes += data.length;
       if (seen.has(id)) return;
       seen.add(id);
-      if (await putChunk(repo, id, data)) {
+      if (await put(id, data)) {
         stats.newChunks++;
         stats.newBytes += data.length;
       }
@@ -118,7 +162,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       const c = await chunkFile(f.source, (x, data) => store(x.id, data));
       return { path: f.path, mode: f.mode, ...ref(c) };
     };
-    const body: Omit<ReleaseDoc, 'version' | 'created' | 'expires'> = { _type: 'xs-release', spec: SPEC, site: v.site.data.site, release: v.site.release, layers: [], library: [] };
+    const body: ReleaseBody = { _type: 'xs-release', spec: SPEC, site: v.site.data.site, release: v.site.release, layers: [], library: [] };
     for (const l of content.layers) {
       const files: ReleaseFile[] = [];
       for (const f of l.files) files.push(await file(f));
@@ -145,8 +189,6 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       for (const f of content.repo) files.push(await file(f));
       body.repo = { files };
     }
-
-    const last = state.latest?.signed;
     let sealedInfo: { sealed: number; sealedSkipped: string[] } | undefined;
     if (o.privateDir && recipients) {
       const r = await sealPrivateFiles(path.resolve(o.privateDir), recipients, last, store, (m) => o.info?.(`warning: ${m}`));
@@ -157,29 +199,9 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
       if (r.sealed.length) body.sealed = r.sealed;
       sealedInfo = { sealed: r.sealed.length, sealedSkipped: r.skipped };
     }
-    const strip = (d: ReleaseDoc) => {
-      const { version: _v, created: _c, expires: _e, ...rest } = d;
-      return canonical(rest);
-    };
-    if (last && strip(last) === canonical(body) && !o.refresh) {
-      return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
-    }
-    const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
-    const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
-    // Deltas before the release files: a client that sees the release can use them.
-    const d = await makeDeltas(repo, last, last ? await readDeltaEntries(repo, last.version) : [], body);
-    if (d.entries.length > 0) {
-      const dd: DeltasDoc = { _type: 'xs-deltas', spec: SPEC, site: doc.site, version, release: releaseDigest(doc), deltas: d.entries };
-      // Compact: one line per entry would double the bytes every pull downloads.
-      await writeAtomic(path.join(repo, deltasPath(version)), JSON.stringify(signDoc(dd, [key])) + '\n');
-    }
-    const env = signDoc(doc, [key]);
-    const text = prettyEnvelope(env);
-    await writeAtomic(path.join(repo, releasePath(version)), text);
-    await writeAtomic(path.join(repo, RELEASE_FILE), text);
-    return { version, changed: true, ...stats, deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
+    return { body, stats, sealedInfo };
   } finally {
-    await lock.release();
+    await content.cleanup();
   }
 }
 
