@@ -20,6 +20,7 @@ Usage:
   xsbuild publish <site> --repo DIR --key FILE [--expires DAYS] [--packages DIR] [--refresh]
   xsbuild bundle <site> --repo DIR --to DIR [--since N]
   xsbuild serve out/<site> [--listen ADDR:PORT] [--dhcp-proxy IFACE] [--json]
+  xsbuild fleet serve|import|approve|reject|list|tokens|recipients|export ...  (xsbuild fleet --help)
   xsbuild --help | --version
 
 Examples:
@@ -55,6 +56,11 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'serve') {
     const { runServe } = await import('./serve/command.js');
     return runServe(rest);
+  }
+  if (cmd === 'fleet') {
+    // The central office's service and tools (docs/fleet.md).
+    const { runFleet } = await import('./fleet/command.js');
+    return runFleet(rest);
   }
   if (cmd === 'diff') {
     // Loaded on demand: diff pulls in its own readers and renderers.
