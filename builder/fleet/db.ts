@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { BuildError, InputError } from '../errors.js';
+import { takeLock, type Lock } from '../lock.js';
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -56,6 +57,14 @@ async function openPglite(dir: string): Promise<Db> {
   } catch (e) {
     throw new BuildError(`cannot create the database directory ${dir}: ${(e as Error).message}`, 'give a writable directory with --db DIR');
   }
+  // PGlite is PostgreSQL in this process: two processes on one directory would corrupt
+  // it, so the directory is locked (a lock left by a dead process is taken over).
+  let lock: Lock;
+  try {
+    lock = await takeLock(`${dir}.lock`, dir);
+  } catch (e) {
+    throw new BuildError(`the fleet database ${dir} is in use by another process (${(e as Error).message.replace(/^.*\(pid/, 'pid').replace(/\)$/, '')})`, 'the embedded database allows one process at a time: stop `xsbuild fleet serve` first, use the page, or use a PostgreSQL server (--db postgres://...)');
+  }
   let pg: InstanceType<typeof PGlite>;
   try {
     // relaxedDurability false: a query's promise resolves only after its writes reached
@@ -64,7 +73,8 @@ async function openPglite(dir: string): Promise<Db> {
     // kill -9 of this process (test/fleet/durability.test.ts).
     pg = await PGlite.create({ dataDir: dir, relaxedDurability: false });
   } catch (e) {
-    throw new BuildError(`cannot open the fleet database in ${dir}: ${(e as Error).message}`, 'is another `xsbuild fleet` using it? PGlite allows one process per directory; stop it, or use a PostgreSQL server (--db postgres://...)');
+    await lock.release();
+    throw new BuildError(`cannot open the fleet database in ${dir}: ${(e as Error).message}`, 'is it a fleet database directory? give an empty or new directory, or the one `xsbuild fleet` made');
   }
   return {
     engine: 'pglite',
@@ -86,7 +96,10 @@ async function openPglite(dir: string): Promise<Db> {
           },
         }),
       ),
-    close: () => pg.close(),
+    async close() {
+      await pg.close();
+      await lock.release();
+    },
   };
 }
 

@@ -159,3 +159,63 @@ export function mac(i: number, nic = 0): string {
   const b = [0x52, 0x54, 0x00, nic, (i >> 8) & 0xff, i & 0xff];
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
+
+export interface RunningServe {
+  url: string;
+  child: ChildProcess;
+  /** Everything the service printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGINT, and the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `xsbuild fleet serve` as a child process, as a user runs it. */
+export async function startServe(cli: string, args: string[], env: Record<string, string> = {}): Promise<RunningServe> {
+  const child = spawn(process.execPath, [cli, 'fleet', 'serve', ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (c) => (out += c));
+  child.stderr?.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fleet serve did not start within 120 s:\n${out}`)), 120_000);
+    const look = () => {
+      const m = /fleet service at (http:\/\/\S+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stderr?.on('data', look);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fleet serve exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/** POST JSON; returns the status and the body text (kept by the caller to check for secrets). */
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; json: any }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, text, json };
+}
+
+/** The private half of a simulated server's key, as text that must never appear anywhere. */
+export function privateText(s: SimServer): string {
+  return (s.privateKey.export({ format: 'jwk' }) as { d: string }).d;
+}
