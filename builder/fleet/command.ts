@@ -120,14 +120,16 @@ export async function runFleet(argv: string[]): Promise<number> {
         const key = await requireKey(values.key, 'serve');
         let store: FleetStore;
         ({ db, store } = await openStore(values.db, key));
+        // Listening for Ctrl-C before saying we are up: a signal right after the banner stops cleanly.
+        const stopped = new Promise<string>((resolve) => {
+          process.once('SIGINT', () => resolve('SIGINT'));
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+        });
         const log = (line: string) => (json ? out({ t: new Date().toISOString(), event: 'log', message: line }) : void process.stderr.write(`${line}\n`));
         const svc = await startFleetService({ store, ...listen, log });
         if (json) out({ t: new Date().toISOString(), event: 'listening', url: svc.url, db: db.where, engine: db.engine, officeKey: key.keyid });
         else process.stderr.write(`fleet service at ${svc.url} (page: ${svc.url}, database: ${db.engine} ${db.where}, office key ${key.keyid.slice(0, 16)})\n`);
-        const sig = await new Promise<string>((resolve) => {
-          process.once('SIGINT', () => resolve('SIGINT'));
-          process.once('SIGTERM', () => resolve('SIGTERM'));
-        });
+        const sig = await stopped;
         log(`${sig}: stopping`);
         await svc.close();
         return 0;
