@@ -100,11 +100,6 @@ const HOST_COLUMNS = `site, host, state, signing_key, seal_key, macs, machine_id
   agent_version, last_seen, last_channel, last_import_at, last_result, last_error, last_hint, last_report_at, last_seq, first_seen`;
 const ENROLMENT_COLUMNS = 'id, site, host, signing_key, seal_key, macs, machine_id, release, agent_version, with_token, status, message, channel, received';
 
-/** Takes the per-host lock for the rest of the transaction. */
-async function lockHost(q: Queryable, site: string, host: string): Promise<void> {
-  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${site}/${host}`]);
-}
-
 async function event(q: Queryable, site: string, host: string, now: Date, kind: string, message: string): Promise<void> {
   await q.query('INSERT INTO events (site, host, at, kind, message) VALUES ($1, $2, $3, $4, $5)', [site, host, now.toISOString(), kind, message.slice(0, 2000)]);
 }
@@ -119,6 +114,14 @@ export class FleetStore {
     /** The office key: signs approvals. Without it nothing can be approved (import without --key). */
     private readonly officeKey?: SigningKey,
   ) {}
+
+  /**
+   * Takes the per-host lock for the rest of the transaction. PGlite needs none: one
+   * process owns the directory and runs one transaction at a time.
+   */
+  private async lockHost(q: Queryable, site: string, host: string): Promise<void> {
+    if (this.db.engine === 'postgres') await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${site}/${host}`]);
+  }
 
   private sign(req: EnrolRequest, by: Approval['by'], now: Date): Envelope<Approval> {
     if (!this.officeKey) throw new Error('no office key to sign the approval');
@@ -141,7 +144,7 @@ export class FleetStore {
     const req = env.signed;
     const id = documentId(env);
     return this.db.tx(async (q) => {
-      await lockHost(q, req.site, req.host);
+      await this.lockHost(q, req.site, req.host);
       const seen = await q.query<{ status: string }>('SELECT status FROM enrolments WHERE doc_sha256 = $1', [id]);
       const host = (await q.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE site = $1 AND host = $2`, [req.site, req.host]))[0];
       const record = async (status: string, message?: string): Promise<boolean> => {
@@ -236,7 +239,7 @@ export class FleetStore {
    */
   async approve(site: string, host: string, now: Date, enrolmentId?: number): Promise<{ approval: Envelope<Approval>; enrolment: number }> {
     return this.db.tx(async (q) => {
-      await lockHost(q, site, host);
+      await this.lockHost(q, site, host);
       const waiting = await q.query<{ id: number; signing_key: string; envelope: Envelope<EnrolRequest> }>(
         `SELECT id, signing_key, envelope FROM enrolments WHERE site = $1 AND host = $2 AND status IN ('pending', 'conflict') ORDER BY id DESC`,
         [site, host],
@@ -259,7 +262,7 @@ export class FleetStore {
   /** A person rejects the waiting enrolments of a host; an approved host keeps its pinned key. */
   async reject(site: string, host: string, now: Date, enrolmentId?: number): Promise<number> {
     return this.db.tx(async (q) => {
-      await lockHost(q, site, host);
+      await this.lockHost(q, site, host);
       const rows = await q.query<{ id: number }>(
         `UPDATE enrolments SET status = 'rejected', message = 'rejected by a person' WHERE site = $1 AND host = $2 AND status IN ('pending', 'conflict') AND ($3::bigint IS NULL OR id = $3) RETURNING id`,
         [site, host, enrolmentId ?? null],
@@ -285,49 +288,53 @@ export class FleetStore {
   private async recordReport(q: Queryable, env: Envelope<FleetReport>, r: Received): Promise<ReportOutcome> {
     const doc = env.signed;
     const id = documentId(env);
-    await lockHost(q, doc.site, doc.host);
-    const dup = await q.query<{ trust: Trust; reason: string | null }>('SELECT trust, reason FROM reports WHERE doc_sha256 = $1', [id]);
-    if (dup.length) return { id, trust: dup[0].trust, ...(dup[0].reason ? { reason: dup[0].reason } : {}), duplicate: true };
-    const host = (await q.query<{ state: string; signing_key: string | null; last_seq: number | null; last_report_at: string | null; last_seen: Date | null }>(
-      'SELECT state, signing_key, last_seq, last_report_at, last_seen FROM hosts WHERE site = $1 AND host = $2',
-      [doc.site, doc.host],
-    ))[0];
+    await this.lockHost(q, doc.site, doc.host);
+    // Two statements a report: one read (repeat? pinned key?), one write. At hundreds of
+    // reports a second the statement count is what PGlite's throughput is made of.
+    const got = (
+      await q.query<{ dup_trust: Trust | null; dup_reason: string | null; state: string | null; signing_key: string | null; last_seq: number | null; last_report_at: string | null }>(
+        `SELECT d.trust AS dup_trust, d.reason AS dup_reason, h.state, h.signing_key, h.last_seq, h.last_report_at
+         FROM (SELECT 1) one LEFT JOIN hosts h ON h.site = $2 AND h.host = $3 LEFT JOIN reports d ON d.doc_sha256 = $1`,
+        [id, doc.site, doc.host],
+      )
+    )[0];
+    if (got.dup_trust) return { id, trust: got.dup_trust, ...(got.dup_reason ? { reason: got.dup_reason } : {}), duplicate: true };
     let trust: Trust = 'trusted';
     let reason: string | undefined;
-    if (!host || host.state !== 'approved' || !host.signing_key) {
+    if (got.state !== 'approved' || !got.signing_key) {
       trust = 'untrusted';
       reason = 'the host is not approved';
-    } else if (!signedBy(env, host.signing_key)) {
+    } else if (!signedBy(env, got.signing_key)) {
       trust = 'untrusted';
       reason = "not signed by the host's pinned key";
-    } else if (doc.seq !== undefined && host.last_seq !== null && doc.seq <= host.last_seq) {
+    } else if (doc.seq !== undefined && got.last_seq !== null && doc.seq <= got.last_seq) {
       trust = 'replay';
-      reason = `sequence ${doc.seq} is not newer than ${host.last_seq}`;
+      reason = `sequence ${doc.seq} is not newer than ${got.last_seq}`;
     }
     const now = r.now.toISOString();
+    // Without a sequence number (older agents) a report older than the newest one (a
+    // stick carried back late) goes into the history but does not become "last".
+    const newer = trust === 'trusted' && (doc.seq !== undefined || !got.last_report_at || Date.parse(doc.at) >= Date.parse(got.last_report_at));
+    // Last seen: the receive time on the network; on a stick, when the school wrote it.
+    const seen = r.channel === 'network' ? now : new Date(Math.min(Date.parse(doc.at), r.now.getTime())).toISOString();
+    const kind = trust === 'trusted' ? 'report' : trust === 'replay' ? 'replay' : 'untrusted-report';
+    const message =
+      trust === 'trusted' ? `${doc.result}${doc.version !== null ? ` v${doc.version}` : ''} (${r.channel})${doc.error ? `: ${doc.error}` : ''}` : `report stored as ${trust} (${r.channel}): ${reason}`;
     await q.query(
-      `INSERT INTO reports (doc_sha256, site, host, trust, reason, seq, signing_key, result, at, channel, received, envelope)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (doc_sha256) DO NOTHING`,
-      [id, doc.site, doc.host, trust, reason ?? null, doc.seq ?? null, doc.publicKey, doc.result, doc.at, r.channel, now, JSON.stringify(env)],
+      `WITH stored AS (
+         INSERT INTO reports (doc_sha256, site, host, trust, reason, seq, signing_key, result, at, channel, received, envelope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (doc_sha256) DO NOTHING RETURNING 1
+       ), host AS (
+         UPDATE hosts SET last_seen = greatest(last_seen, $13::timestamptz), last_channel = $10, last_import_at = $14, last_result = $8, last_error = $15, last_hint = $16,
+           last_report_at = $9, last_seq = coalesce($6, last_seq), release = coalesce($17, release), version = $18, agent_version = coalesce($19, agent_version), updated = $11
+         WHERE site = $2 AND host = $3 AND $20::boolean RETURNING 1
+       )
+       INSERT INTO events (site, host, at, kind, message) VALUES ($2, $3, $11, $21, $22)`,
+      [
+        id, doc.site, doc.host, trust, reason ?? null, doc.seq ?? null, doc.publicKey, doc.result, doc.at, r.channel, now, JSON.stringify(env),
+        seen, r.channel === 'stick' ? now : null, doc.error ?? null, doc.hint ?? null, doc.release ?? null, doc.version, doc.agentVersion ?? null, newer, kind, message.slice(0, 2000),
+      ],
     );
-    if (trust === 'trusted' && host) {
-      // Without a sequence number (older agents) a report older than the newest one
-      // (a stick carried back late) goes into the history but does not become "last".
-      const newer = doc.seq !== undefined || !host.last_report_at || Date.parse(doc.at) >= Date.parse(host.last_report_at);
-      // Last seen: the receive time on the network; on a stick, when the school wrote it.
-      const seen = r.channel === 'network' ? now : new Date(Math.min(Date.parse(doc.at), r.now.getTime())).toISOString();
-      if (newer) {
-        await q.query(
-          `UPDATE hosts SET last_seen = greatest(last_seen, $3), last_channel = $4, last_import_at = $5, last_result = $6, last_error = $7, last_hint = $8,
-             last_report_at = $9, last_seq = coalesce($10, last_seq), release = coalesce($11, release), version = $12, agent_version = coalesce($13, agent_version), updated = $14
-           WHERE site = $1 AND host = $2`,
-          [doc.site, doc.host, seen, r.channel, r.channel === 'stick' ? now : null, doc.result, doc.error ?? null, doc.hint ?? null, doc.at, doc.seq ?? null, doc.release ?? null, doc.version, doc.agentVersion ?? null, now],
-        );
-      }
-      await event(q, doc.site, doc.host, r.now, 'report', `${doc.result}${doc.version !== null ? ` v${doc.version}` : ''} (${r.channel})${doc.error ? `: ${doc.error}` : ''}`);
-    } else {
-      await event(q, doc.site, doc.host, r.now, trust === 'replay' ? 'replay' : 'untrusted-report', `report stored as ${trust} (${r.channel}): ${reason}`);
-    }
     return { id, trust, ...(reason ? { reason } : {}), duplicate: false };
   }
 
