@@ -274,68 +274,107 @@ export class FleetStore {
     });
   }
 
-  /** Stores a batch of reports in one transaction (one commit for many: the service groups them). */
+  /**
+   * Stores a batch of reports in one transaction (the service groups the reports that
+   * arrive together: one commit for many). The batch costs four statements however
+   * many reports it holds: at hundreds of reports a second, statements are what PGlite's
+   * throughput is made of. The decisions are made here, in order, per host.
+   */
   async recordReports(items: { env: Envelope<FleetReport>; r: Received }[]): Promise<ReportOutcome[]> {
-    // Per-host order is kept; hosts are locked in one global order so two batches never deadlock.
-    const order = items.map((it, i) => ({ it, i })).sort((a, b) => (a.it.env.signed.site + '/' + a.it.env.signed.host).localeCompare(b.it.env.signed.site + '/' + b.it.env.signed.host) || a.i - b.i);
-    const out: ReportOutcome[] = new Array(items.length);
-    await this.db.tx(async (q) => {
-      for (const { it, i } of order) out[i] = await this.recordReport(q, it.env, it.r);
+    if (!items.length) return [];
+    const ids = items.map((it) => documentId(it.env));
+    const keys = [...new Set(items.map((it) => `${it.env.signed.site}/${it.env.signed.host}`))].sort();
+    return this.db.tx(async (q) => {
+      if (this.db.engine === 'postgres') {
+        // Every host of the batch, in one global order, so two batches never deadlock.
+        await q.query('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) sorted', [keys]);
+      }
+      const dups = new Map(
+        (await q.query<{ doc_sha256: string; trust: Trust; reason: string | null }>('SELECT doc_sha256, trust, reason FROM reports WHERE doc_sha256 = ANY($1::text[])', [ids])).map((d) => [d.doc_sha256, d]),
+      );
+      const hosts = new Map(
+        (
+          await q.query<{ site: string; host: string; state: string; signing_key: string | null; last_seq: number | null; last_report_at: string | null }>(
+            `SELECT h.site, h.host, h.state, h.signing_key, h.last_seq, h.last_report_at FROM hosts h JOIN unnest($1::text[]) AS k ON h.site || '/' || h.host = k`,
+            [keys],
+          )
+        ).map((h) => [`${h.site}/${h.host}`, h]),
+      );
+      const reports: unknown[][] = [];
+      const events: unknown[][] = [];
+      const updates = new Map<string, unknown[]>();
+      const out: ReportOutcome[] = [];
+      items.forEach((it, i) => {
+        const { env, r } = it;
+        const doc = env.signed;
+        const id = ids[i];
+        const dup = dups.get(id);
+        if (dup) {
+          out.push({ id, trust: dup.trust, ...(dup.reason ? { reason: dup.reason } : {}), duplicate: true });
+          return;
+        }
+        const h = hosts.get(`${doc.site}/${doc.host}`);
+        let trust: Trust = 'trusted';
+        let reason: string | undefined;
+        if (!h || h.state !== 'approved' || !h.signing_key) {
+          trust = 'untrusted';
+          reason = 'the host is not approved';
+        } else if (!signedBy(env, h.signing_key)) {
+          trust = 'untrusted';
+          reason = "not signed by the host's pinned key";
+        } else if (doc.seq !== undefined && h.last_seq !== null && doc.seq <= h.last_seq) {
+          trust = 'replay';
+          reason = `sequence ${doc.seq} is not newer than ${h.last_seq}`;
+        }
+        const now = r.now.toISOString();
+        reports.push([id, doc.site, doc.host, trust, reason ?? null, doc.seq ?? null, doc.publicKey, doc.result, doc.at, r.channel, now, JSON.stringify(env)]);
+        const message =
+          trust === 'trusted' ? `${doc.result}${doc.version !== null ? ` v${doc.version}` : ''} (${r.channel})${doc.error ? `: ${doc.error}` : ''}` : `report stored as ${trust} (${r.channel}): ${reason}`;
+        events.push([doc.site, doc.host, now, trust === 'trusted' ? 'report' : trust === 'replay' ? 'replay' : 'untrusted-report', message.slice(0, 2000)]);
+        dups.set(id, { doc_sha256: id, trust, reason: reason ?? null });
+        out.push({ id, trust, ...(reason ? { reason } : {}), duplicate: false });
+        if (trust !== 'trusted' || !h) return;
+        // Without a sequence number (older agents) a report older than the newest one (a
+        // stick carried back late) goes into the history but does not become "last".
+        if (doc.seq === undefined && h.last_report_at && Date.parse(doc.at) < Date.parse(h.last_report_at)) return;
+        // Last seen: the receive time on the network; on a stick, when the school wrote it.
+        const seen = r.channel === 'network' ? now : new Date(Math.min(Date.parse(doc.at), r.now.getTime())).toISOString();
+        if (doc.seq !== undefined) h.last_seq = doc.seq;
+        h.last_report_at = doc.at;
+        const prev = updates.get(`${doc.site}/${doc.host}`);
+        updates.set(`${doc.site}/${doc.host}`, [
+          doc.site, doc.host, prev && (prev[2] as string) > seen ? prev[2] : seen, r.channel, r.channel === 'stick' ? now : null, doc.result, doc.error ?? null, doc.hint ?? null,
+          doc.at, h.last_seq, doc.release ?? null, doc.version, doc.agentVersion ?? null, now,
+        ]);
+      });
+      if (reports.length) {
+        await q.query(
+          `INSERT INTO reports (doc_sha256, site, host, trust, reason, seq, signing_key, result, at, channel, received, envelope)
+           SELECT a, b, c, d, e, f, g, h, i, j, k::timestamptz, l::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+             AS u(a, b, c, d, e, f, g, h, i, j, k, l)
+           ON CONFLICT (doc_sha256) DO NOTHING`,
+          columns(reports, 12),
+        );
+        await q.query(
+          `INSERT INTO events (site, host, at, kind, message)
+           SELECT a, b, c::timestamptz, d, e FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(a, b, c, d, e)`,
+          columns(events, 5),
+        );
+      }
+      if (updates.size) {
+        await q.query(
+          `UPDATE hosts SET last_seen = greatest(hosts.last_seen, u.seen::timestamptz), last_channel = u.channel, last_import_at = u.import_at::timestamptz, last_result = u.result,
+             last_error = u.error, last_hint = u.hint, last_report_at = u.at, last_seq = u.seq, release = coalesce(u.release, hosts.release), version = u.version,
+             agent_version = coalesce(u.agent, hosts.agent_version), updated = u.now::timestamptz
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[], $14::text[])
+             AS u(site, host, seen, channel, import_at, result, error, hint, at, seq, release, version, agent, now)
+           WHERE hosts.site = u.site AND hosts.host = u.host`,
+          columns([...updates.values()], 14),
+        );
+      }
+      return out;
     });
-    return out;
-  }
-
-  private async recordReport(q: Queryable, env: Envelope<FleetReport>, r: Received): Promise<ReportOutcome> {
-    const doc = env.signed;
-    const id = documentId(env);
-    await this.lockHost(q, doc.site, doc.host);
-    // Two statements a report: one read (repeat? pinned key?), one write. At hundreds of
-    // reports a second the statement count is what PGlite's throughput is made of.
-    const got = (
-      await q.query<{ dup_trust: Trust | null; dup_reason: string | null; state: string | null; signing_key: string | null; last_seq: number | null; last_report_at: string | null }>(
-        `SELECT d.trust AS dup_trust, d.reason AS dup_reason, h.state, h.signing_key, h.last_seq, h.last_report_at
-         FROM (SELECT 1) one LEFT JOIN hosts h ON h.site = $2 AND h.host = $3 LEFT JOIN reports d ON d.doc_sha256 = $1`,
-        [id, doc.site, doc.host],
-      )
-    )[0];
-    if (got.dup_trust) return { id, trust: got.dup_trust, ...(got.dup_reason ? { reason: got.dup_reason } : {}), duplicate: true };
-    let trust: Trust = 'trusted';
-    let reason: string | undefined;
-    if (got.state !== 'approved' || !got.signing_key) {
-      trust = 'untrusted';
-      reason = 'the host is not approved';
-    } else if (!signedBy(env, got.signing_key)) {
-      trust = 'untrusted';
-      reason = "not signed by the host's pinned key";
-    } else if (doc.seq !== undefined && got.last_seq !== null && doc.seq <= got.last_seq) {
-      trust = 'replay';
-      reason = `sequence ${doc.seq} is not newer than ${got.last_seq}`;
-    }
-    const now = r.now.toISOString();
-    // Without a sequence number (older agents) a report older than the newest one (a
-    // stick carried back late) goes into the history but does not become "last".
-    const newer = trust === 'trusted' && (doc.seq !== undefined || !got.last_report_at || Date.parse(doc.at) >= Date.parse(got.last_report_at));
-    // Last seen: the receive time on the network; on a stick, when the school wrote it.
-    const seen = r.channel === 'network' ? now : new Date(Math.min(Date.parse(doc.at), r.now.getTime())).toISOString();
-    const kind = trust === 'trusted' ? 'report' : trust === 'replay' ? 'replay' : 'untrusted-report';
-    const message =
-      trust === 'trusted' ? `${doc.result}${doc.version !== null ? ` v${doc.version}` : ''} (${r.channel})${doc.error ? `: ${doc.error}` : ''}` : `report stored as ${trust} (${r.channel}): ${reason}`;
-    await q.query(
-      `WITH stored AS (
-         INSERT INTO reports (doc_sha256, site, host, trust, reason, seq, signing_key, result, at, channel, received, envelope)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (doc_sha256) DO NOTHING RETURNING 1
-       ), host AS (
-         UPDATE hosts SET last_seen = greatest(last_seen, $13::timestamptz), last_channel = $10, last_import_at = $14, last_result = $8, last_error = $15, last_hint = $16,
-           last_report_at = $9, last_seq = coalesce($6, last_seq), release = coalesce($17, release), version = $18, agent_version = coalesce($19, agent_version), updated = $11
-         WHERE site = $2 AND host = $3 AND $20::boolean RETURNING 1
-       )
-       INSERT INTO events (site, host, at, kind, message) VALUES ($2, $3, $11, $21, $22)`,
-      [
-        id, doc.site, doc.host, trust, reason ?? null, doc.seq ?? null, doc.publicKey, doc.result, doc.at, r.channel, now, JSON.stringify(env),
-        seen, r.channel === 'stick' ? now : null, doc.error ?? null, doc.hint ?? null, doc.release ?? null, doc.version, doc.agentVersion ?? null, newer, kind, message.slice(0, 2000),
-      ],
-    );
-    return { id, trust, ...(reason ? { reason } : {}), duplicate: false };
   }
 
   /** One token per machine record; earlier unspent tokens of those hosts stop working. */
@@ -412,6 +451,11 @@ export class FleetStore {
   async approved(site: string): Promise<HostRow[]> {
     return this.db.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE site = $1 AND state = 'approved' ORDER BY host`, [site]);
   }
+}
+
+/** Rows -> one array per column, for unnest(): a whole batch in one statement. */
+function columns(rows: unknown[][], n: number): unknown[][] {
+  return Array.from({ length: n }, (_, c) => rows.map((r) => r[c]));
 }
 
 /** A request that does not fit the current state (nothing waiting to approve...): exit 2. */
