@@ -184,6 +184,9 @@ test('no token: pending; approved with the CLI; the agent retry then gets the ap
   const busy = await startServe(CLI, ['--db', db, '--listen', `127.0.0.1:${port}`, '--key', key.file]);
   const second = await startServe(CLI, ['--db', path.join(tmp, 'other-db'), '--listen', `127.0.0.1:${port}`, '--key', key.file]).catch((e: Error) => e);
   assert.ok(second instanceof Error && /exited with 1/.test(second.message) && /already in use/.test(second.message), 'a busy port exits 1');
+  const locked = await cli(['list']);
+  assert.equal(locked.code, 1, 'the embedded database is one process at a time');
+  assert.match(locked.stderr, /in use by another process/);
   await busy.stop();
   outputs.push(busy.output());
 
