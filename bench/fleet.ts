@@ -31,7 +31,7 @@ const N = Number(values.servers);
 const R = Number(values.reports);
 const C = Number(values.connections);
 // Bounded: a stuck service fails the bench instead of hanging it.
-const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 120_000;
 const PHASE_LIMIT_MS = 15 * 60_000;
 
 function postJson(agent: http.Agent, url: URL, body: string): Promise<{ status: number; text: string }> {

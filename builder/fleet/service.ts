@@ -60,7 +60,7 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
    */
   function sameOrigin(req: http.IncomingMessage): string | undefined {
     const host = req.headers.host ?? '';
-    if (LOOPBACK.has(o.host) || o.host === 'localhost') {
+    if (LOOPBACK.has(o.host)) {
       const ok = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
       if (!ok.includes(host)) return `Host "${host}" is not this service`;
     }

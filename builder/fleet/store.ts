@@ -147,8 +147,14 @@ export class FleetStore {
       await this.lockHost(q, req.site, req.host);
       const seen = await q.query<{ status: string }>('SELECT status FROM enrolments WHERE doc_sha256 = $1', [id]);
       const host = (await q.query<HostRow>(`SELECT ${HOST_COLUMNS} FROM hosts WHERE site = $1 AND host = $2`, [req.site, req.host]))[0];
+      const seenStatus = seen[0]?.status;
+      // The same document again (a stick imported twice, a retry) keeps its one row; its
+      // status follows the decision (e.g. a token checked now that the office key is given).
       const record = async (status: string, message?: string): Promise<boolean> => {
-        if (seen.length) return false;
+        if (seen.length) {
+          if (seenStatus !== status) await q.query('UPDATE enrolments SET status = $2, message = $3 WHERE doc_sha256 = $1', [id, status, message ?? null]);
+          return false;
+        }
         await q.query(
           `INSERT INTO enrolments (doc_sha256, site, host, signing_key, seal_key, macs, machine_id, release, version, agent_version, with_token, status, message, channel, received, envelope)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (doc_sha256) DO NOTHING`,
@@ -156,7 +162,7 @@ export class FleetStore {
         );
         return true;
       };
-      const answer = (status: EnrolState, message?: string, approval?: Envelope<Approval>): EnrolOutcome => ({ status, ...(approval ? { approval } : {}), ...(message ? { message } : {}), duplicate: seen.length > 0 });
+      const answer = (status: EnrolState, message?: string, approval?: Envelope<Approval>): EnrolOutcome => ({ status, ...(approval ? { approval } : {}), ...(message ? { message } : {}), duplicate: seen.length > 0 && (seenStatus === status || (seenStatus === 'repeat' && status === 'approved')) });
 
       // The agent retries until it sees "approved": the same key gets the same approval.
       if (host?.state === 'approved' && host.signing_key === req.signingKey && host.approval) {
@@ -165,11 +171,11 @@ export class FleetStore {
         return answer('approved', undefined, host.approval);
       }
       const refusedBefore = await q.query('SELECT 1 FROM enrolments WHERE site = $1 AND host = $2 AND signing_key = $3 AND status = $4 LIMIT 1', [req.site, req.host, req.signingKey, 'rejected']);
-      if (refusedBefore.length && !seen.length) {
+      if (refusedBefore.length && seenStatus !== 'approved') {
         await record('rejected', 'this key was rejected before');
         return answer('rejected', 'this server key was rejected at the central office');
       }
-      if (seen.length && seen[0].status !== 'pending') return answer(seen[0].status as EnrolState);
+      if (seenStatus === 'rejected' || seenStatus === 'conflict') return answer(seenStatus);
 
       let pendingWhy = 'waiting for a person to approve it at the central office';
       if (req.token !== undefined) {

@@ -103,6 +103,22 @@ for (const engine of engines) {
       assert.ok(attempts.length >= 3, 'refused attempts are recorded');
     });
 
+    test('a stick imported without the office key, then with it: the token approves the same request', async () => {
+      const [tok] = await store.issueTokens('rioja', [{ host: 'escuela-8', macs: [mac(8)] }], new Date(Date.now() + 86400_000), now());
+      const s = new SimServer('rioja', 'escuela-8', [mac(8)]);
+      const env = s.enrol(tok.token);
+      const first = await new FleetStore(db).enrol(env, { channel: 'stick', now: now() });
+      assert.equal(first.status, 'pending');
+      assert.match(first.message ?? '', /--key/);
+      const again = await store.enrol(env, { channel: 'stick', now: now() });
+      assert.equal(again.status, 'approved');
+      assert.equal(again.duplicate, false);
+      const third = await store.enrol(env, { channel: 'stick', now: now() });
+      assert.equal(third.status, 'approved');
+      assert.equal(third.duplicate, true);
+      assert.equal((await db.query('SELECT 1 FROM enrolments WHERE site = $1 AND host = $2', ['rioja', 'escuela-8'])).length, 1, 'one row for one document');
+    });
+
     test('an expired token waits for a person', async () => {
       const [tok] = await store.issueTokens('rioja', [{ host: 'escuela-4', macs: [mac(4)] }], new Date(Date.now() - 1000), new Date(Date.now() - 2000));
       const s = new SimServer('rioja', 'escuela-4', [mac(4)]);
@@ -156,7 +172,7 @@ for (const engine of engines) {
       h = await store.host('rioja', 'escuela-7');
       assert.equal(h?.last_result, 'failed', 'nothing untrusted changed the host');
 
-      const stranger = new SimServer('rioja', 'nobody', [mac(8)]);
+      const stranger = new SimServer('rioja', 'nobody', [mac(88)]);
       const [unk] = await store.recordReports([{ env: stranger.report(), r: net() }]);
       assert.equal(unk.trust, 'untrusted');
       assert.equal(await store.host('rioja', 'nobody'), undefined);
