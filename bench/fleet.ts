@@ -121,6 +121,13 @@ async function bench(engine: 'pglite' | 'postgres'): Promise<Record<string, numb
     try {
       const agent = new http.Agent({ keepAlive: true, maxSockets: C });
       let bad = 0;
+      // Open the C keep-alive connections before the clock starts. While PGlite keeps the
+      // event loop busy, Node accepts new connections late, so without this the last of
+      // the first 50 connections waited for thousands of requests on the others (a
+      // benchmark artifact: real agents arrive spread out, on fresh connections).
+      await Promise.all(
+        Array.from({ length: C }, () => new Promise<void>((resolve, reject) => http.get(new URL('api/waiting', serve.url), { agent }, (res) => res.resume().on('end', () => resolve())).on('error', reject))),
+      );
       const enrolUrl = new URL('v1/enrol', serve.url);
       const enrol = await load(
         enrolBodies.map((b) => async () => {
