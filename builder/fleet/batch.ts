@@ -28,6 +28,9 @@ export class Batcher<I, O> {
         } catch (e) {
           for (const b of batch) b.reject(e);
         }
+        // A full turn of the event loop between batches: PGlite runs in this thread, and
+        // without the turn new connections wait to be accepted while a burst lasts.
+        await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.running = false;

@@ -60,15 +60,20 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
    */
   function sameOrigin(req: http.IncomingMessage): string | undefined {
     const host = req.headers.host ?? '';
-    if (LOOPBACK.has(o.host)) {
-      const ok = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-      if (!ok.includes(host)) return `Host "${host}" is not this service`;
-    }
+    const wrongHost = foreignHost(req);
+    if (wrongHost) return wrongHost;
     if (req.headers.origin !== `http://${host}`) return 'the request does not come from this page (Origin)';
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin') return 'the request does not come from this page (Sec-Fetch-Site)';
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return 'the body must be application/json';
     return undefined;
+  }
+
+  /** On loopback, the page answers only to its own address: a rebound DNS name gets nothing. */
+  function foreignHost(req: http.IncomingMessage): string | undefined {
+    if (!LOOPBACK.has(o.host)) return undefined;
+    const host = req.headers.host ?? '';
+    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host) ? undefined : `Host "${host.slice(0, 100)}" is not this service`;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -100,6 +105,10 @@ export async function startFleetService(o: FleetServiceOptions): Promise<FleetSe
         return sendJson(res, 202, { stored: true, trust: out.trust, duplicate: out.duplicate });
       }
 
+      if (p === '/' || p === '/index.html' || p === '/host' || p.startsWith('/api/')) {
+        const refused = foreignHost(req);
+        if (refused) return sendJson(res, 421, { error: refused });
+      }
       if (p === '/' || p === '/index.html') {
         if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: 'GET only' }, { Allow: 'GET, HEAD' });
         const q = pageQuery(url.searchParams);

@@ -3,6 +3,7 @@
 // server through the page; the database then says approved. Saves docs/fleet.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,18 @@ import { CLI, runCli } from '../helpers/project.js';
 import { freePort } from '../helpers/net.js';
 import { mac, officeKey, post, requireTool, SimServer, startServe, type RunningServe } from './helpers.js';
 import type { SigningKey } from '../../builder/updates/keys.js';
+
+/** A request with a Host header of our choosing (fetch does not let a caller set it). */
+function withHost(method: string, url: string, host: string, body?: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { ...headers, Host: host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -61,8 +74,10 @@ test('approve a pending server through the page in Chromium', { skip: missing },
   assert.equal(noOrigin.status, 403);
   const evil = await post(`${serve.url}api/approve`, { site, host: 'escuela-new' }, { Origin: 'http://evil.example' });
   assert.equal(evil.status, 403);
-  const rebound = await fetch(`${serve.url}api/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json', Host: 'evil.example', Origin: 'http://evil.example' }, body: '{}' });
-  assert.equal(rebound.status, 403);
+  // DNS rebinding: a page on evil.example whose name now points at 127.0.0.1.
+  const rebound = await withHost('POST', `${serve.url}api/approve`, 'evil.example', JSON.stringify({ site, host: 'escuela-new' }), { 'Content-Type': 'application/json', Origin: 'http://evil.example' });
+  assert.equal(rebound, 421);
+  assert.equal(await withHost('GET', `${serve.url}api/hosts`, 'evil.example'), 421, 'a rebound DNS name reads nothing either');
 
   const { chromium } = await import('playwright-core');
   const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
