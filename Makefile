@@ -5,7 +5,7 @@ SITE ?= rioja
 NODE ?= node
 XSBUILD = $(NODE) dist/builder/cli.js
 
-.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve clean
+.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve bench-fleet clean
 
 all: image
 
@@ -68,6 +68,10 @@ bench-updates: deps-test
 
 bench-serve: deps-test
 	$(NODE) dist/bench/serve.js
+
+# 5,000 simulated school servers against `xsbuild fleet serve` (PGlite and PostgreSQL).
+bench-fleet: deps-test
+	$(NODE) dist/bench/fleet.js
 
 clean:
 	rm -rf dist out

@@ -21,6 +21,7 @@ Usage:
                   [--private DIR --recipients FILE]
   xsbuild bundle <site> --repo DIR --to DIR [--since N]
   xsbuild serve out/<site> [--listen ADDR:PORT] [--dhcp-proxy IFACE] [--json]
+  xsbuild fleet serve|import|approve|reject|list|tokens|recipients|export ...  (xsbuild fleet --help)
   xsbuild --help | --version
 
 Examples:
@@ -77,6 +78,11 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'serve') {
     const { runServe } = await import('./serve/command.js');
     return runServe(rest);
+  }
+  if (cmd === 'fleet') {
+    // The central office's service and tools (docs/fleet.md).
+    const { runFleet } = await import('./fleet/command.js');
+    return runFleet(rest);
   }
   if (cmd === 'diff') {
     // Loaded on demand: diff pulls in its own readers and renderers.
