@@ -5,6 +5,7 @@ import { parseDocument, visit, LineCounter, isAlias, isMap, isNode, isScalar, ty
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { InputError, InputErrors, type SourcePosition } from './errors.js';
+import { distance as levenshtein } from 'fastest-levenshtein';
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const compiled = new WeakMap<TSchema, ValidateFunction>();
@@ -301,15 +302,9 @@ function formOf(s: { const?: unknown; properties?: object; description?: string;
   return s.description ?? s.type ?? '?';
 }
 
+/** Levenshtein distance, cut short where the lengths alone rule a near miss out. */
 function distance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
+  return Math.abs(a.length - b.length) > 3 ? 99 : levenshtein(a, b);
 }
 
 function valueAt(e: ErrorObject): unknown {

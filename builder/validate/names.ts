@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { PROJECT_DIR } from '../paths.js';
+import { distance as levenshtein } from 'fastest-levenshtein';
 
 const DATA_DIR = path.join(PROJECT_DIR, 'builder', 'validate', 'data');
 
@@ -84,13 +85,7 @@ export function zoneNames(source: ZoneSource): Iterable<string> {
   return source === 'intl' ? intlZones() : Intl.supportedValuesOf('timeZone');
 }
 
+/** Levenshtein distance, cut short where the lengths alone rule a near miss out. */
 function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 8) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
+  return Math.abs(a.length - b.length) > 8 ? 99 : levenshtein(a, b);
 }
