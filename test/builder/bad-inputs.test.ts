@@ -36,7 +36,7 @@ const cases: { name: string; edit: Edit; expect: RegExp; forbid?: RegExp }[] = [
   {
     name: 'layer cycle',
     edit: edit('layers/xs-core/layer.yaml', (s) => s.replace('packages:', 'requires: [xs-agent]\npackages:')),
-    expect: /layers\/xs-agent\/layer\.yaml:8:12: layer cycle: xs-core → xs-agent → xs-core[\s\S]*remove one of these "requires"/,
+    expect: /layers\/xs-agent\/layer\.yaml:9:12: layer cycle: xs-core → xs-agent → xs-core[\s\S]*remove one of these "requires"/,
   },
   {
     name: 'two layers write the same path',
