@@ -12,7 +12,8 @@ import { DEFAULT_DB, openDb, type Db } from './db.js';
 import { HOST_RE, SITE_RE } from './documents.js';
 import { migrate } from './migrations.js';
 import { startFleetService } from './service.js';
-import { exportApprovals, importStick, writeAtomic } from './stick.js';
+import { exportApprovals, importStick } from './stick.js';
+import { writeFileAtomic } from '../../agent/fsutil.js';
 import { FleetStateError, FleetStore, type HostRow } from './store.js';
 
 export const FLEET_HELP = `xsbuild fleet — the central office: enrolments, reports, a page of every school server
@@ -209,7 +210,7 @@ export async function runFleet(argv: string[]): Promise<number> {
         const issued = await store.issueTokens(site.data.site, machines, expires, now);
         const file: EnrolTokensFile = { _type: 'xs-enrol-tokens', site: site.data.site, hosts: Object.fromEntries(issued.map((t) => [t.host, { token: t.token, expires: t.expires }])) };
         const dest = path.resolve(values.out);
-        await writeAtomic(dest, JSON.stringify(file, null, 2) + '\n', 0o600);
+        await writeFileAtomic(dest, JSON.stringify(file, null, 2) + '\n', 0o600);
         if (json) out({ file: dest, site: site.data.site, hosts: issued.map((t) => t.host), expires: expires.toISOString() });
         else process.stdout.write(`${dest}: ${issued.length} enrolment tokens for ${site.data.site}, valid until ${expires.toISOString()} (secret: mode 0600; use with xsbuild build ${site.data.site} --enrol-tokens ${values.out})\n`);
         return 0;
@@ -222,7 +223,7 @@ export async function runFleet(argv: string[]): Promise<number> {
         const hosts = await store.approved(site);
         const file: RecipientsFile = { _type: 'xs-recipients', site, hosts: Object.fromEntries(hosts.filter((h) => h.seal_key && h.signing_key).map((h) => [h.host, { sealKey: h.seal_key as string, signingKey: h.signing_key as string }])) };
         const dest = path.resolve(values.out);
-        await writeAtomic(dest, JSON.stringify(file, null, 2) + '\n', 0o644);
+        await writeFileAtomic(dest, JSON.stringify(file, null, 2) + '\n', 0o644);
         if (json) out({ file: dest, site, hosts: Object.keys(file.hosts) });
         else process.stdout.write(`${dest}: ${Object.keys(file.hosts).length} approved hosts of ${site}\n`);
         return 0;

@@ -3,11 +3,12 @@
 // untrusted, checked exactly as if it came over the network, and names are checked
 // before they are opened (no symlinks, no other directories, bounded size).
 import path from 'node:path';
-import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { MAX_FLEET_DOC, stickApprovalPath } from '../../agent/fleet/wire.js';
 import { InputError } from '../errors.js';
 import { checkEnrolRequest, checkReport, DocumentError, parseJson, signedBy } from './documents.js';
 import type { FleetStore } from './store.js';
+import { writeFileAtomic } from '../../agent/fsutil.js';
 
 export interface ImportedFile {
   file: string;
@@ -78,24 +79,6 @@ export async function importStick(store: FleetStore, dir: string, now = new Date
   return out;
 }
 
-/** Writes a file by temp + rename (and fsync), so a reader never sees half of it. */
-export async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.chmod(mode);
-    await fh.writeFile(text);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, file);
-}
-
 /** approvals/<host>.json for every approved host of the site, for the stick to carry out. */
 export async function exportApprovals(store: FleetStore, site: string, stickDir: string): Promise<string[]> {
   const hosts = await store.approved(site);
@@ -103,7 +86,7 @@ export async function exportApprovals(store: FleetStore, site: string, stickDir:
   for (const h of hosts) {
     if (!h.approval) continue;
     const file = path.join(stickDir, stickApprovalPath(h.host));
-    await writeAtomic(file, JSON.stringify(h.approval, null, 1) + '\n', 0o644);
+    await writeFileAtomic(file, JSON.stringify(h.approval, null, 1) + '\n', 0o644);
     written.push(file);
   }
   return written;
