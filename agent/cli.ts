@@ -10,7 +10,7 @@ import { openTarget, type Target } from './target.js';
 import { AGENT_COMMIT, AGENT_VERSION } from './version.js';
 import { PULL_OPTIONS, PULL_USAGE, runPull } from './pull/command.js';
 import { DEFAULT_STATE, StateDir } from './pull/state.js';
-import { ENROL_OPTIONS, FLEET_USAGE, IDENTITY_OPTIONS, runEnrol, runIdentity } from './fleet/command.js';
+import { ENROL_OPTIONS, ENROL_USAGE, IDENTITY_OPTIONS, IDENTITY_USAGE, runEnrol, runIdentity } from './fleet/command.js';
 import { readEnrolment } from './fleet/enrol.js';
 import { loadIdentity, peekIdentity } from './fleet/identity.js';
 
@@ -29,7 +29,8 @@ const USAGE = `usage: xs-agent <command> [options]
 ${FIRSTBOOT_USAGE}
 ${STATUS_USAGE}
 ${PULL_USAGE}
-${FLEET_USAGE}
+${IDENTITY_USAGE}
+${ENROL_USAGE}
   --version      print version, build commit and Node runtime
 ${FOOTER}`;
 
@@ -38,8 +39,8 @@ const COMMANDS: Record<string, { options: string[]; usage: string }> = {
   firstboot: { options: ['root', 'config', 'steps', 'no-report', 'library-source'], usage: FIRSTBOOT_USAGE },
   status: { options: ['root', 'state', 'json'], usage: STATUS_USAGE },
   pull: { options: PULL_OPTIONS, usage: PULL_USAGE },
-  identity: { options: IDENTITY_OPTIONS, usage: FLEET_USAGE.split('\n  enrol')[0]! },
-  enrol: { options: ENROL_OPTIONS, usage: `  enrol${FLEET_USAGE.split('\n  enrol')[1]!}` },
+  identity: { options: IDENTITY_OPTIONS, usage: IDENTITY_USAGE },
+  enrol: { options: ENROL_OPTIONS, usage: ENROL_USAGE },
 };
 
 interface Io {

@@ -12,10 +12,10 @@ import { ENROL_EXIT, EnrolRefused, enrolOnline, enrolStick, hostName, keptApprov
 
 export const IDENTITY_OPTIONS = ['root', 'state', 'json'];
 export const ENROL_OPTIONS = ['root', 'config', 'state', 'stick', 'json'];
-export const FLEET_USAGE = `  identity [--root DIR] [--state DIR] [--json]
+export const IDENTITY_USAGE = `  identity [--root DIR] [--state DIR] [--json]
                  make this server's keys if missing (signing and seal key, 0600 in the
-                 state dir) and print their public halves
-  enrol [--root DIR] [--config FILE] [--state DIR] [--stick DIR] [--json]
+                 state dir) and print their public halves`;
+export const ENROL_USAGE = `  enrol [--root DIR] [--config FILE] [--state DIR] [--stick DIR] [--json]
                  ask the central office (fleet.url) to approve this server, or write the
                  request onto a stick bundle (--stick) and read the approval from it;
                  exit 0 approved, 3 pending, 2 refused or bad input, 1 failed`;
