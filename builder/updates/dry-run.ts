@@ -12,7 +12,7 @@ import { chunkPath, type ReleaseDoc, type ReleaseFile } from '../../agent/pull/f
 import { verifyRelease, TrustError } from '../../agent/pull/trust.js';
 import { readRepo, verifyRootChain } from './store.js';
 import { readRecipients } from './sealed.js';
-import { assembleRelease } from './publish.js';
+import { assembleRelease, sameContent } from './publish.js';
 
 export interface FileChange {
   path: string;
@@ -73,11 +73,7 @@ export async function dryRun(o: { site: string; repo: string; packagesDir?: stri
     }
     return !have;
   });
-  const strip = (d: ReleaseDoc) => {
-    const { version: _v, created: _c, expires: _e, ...rest } = d;
-    return canonical(rest);
-  };
-  const changed = !last || strip(last) !== canonical(body);
+  const changed = !last || !sameContent(last, body);
 
   const la = new Map((last?.layers ?? []).map((l) => [l.name, l]));
   const lb = new Map(body.layers.map((l) => [l.name, l]));

@@ -102,11 +102,7 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
 
     const last = state.latest?.signed;
     const { body, stats, sealedInfo } = await assembleRelease(v, o, recipients, last, (id, data) => putChunk(repo, id, data));
-    const strip = (d: ReleaseDoc) => {
-      const { version: _v, created: _c, expires: _e, ...rest } = d;
-      return canonical(rest);
-    };
-    if (last && strip(last) === canonical(body) && !o.refresh) {
+    if (last && sameContent(last, body) && !o.refresh) {
       return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
     }
     const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
@@ -129,6 +125,12 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
 }
 
 type ReleaseBody = Omit<ReleaseDoc, 'version' | 'created' | 'expires'>;
+
+/** Whether `body` would publish the same content as release `last` (number and dates aside). */
+export function sameContent(last: ReleaseDoc, body: ReleaseBody): boolean {
+  const { version: _v, created: _c, expires: _e, ...rest } = last;
+  return canonical(rest) === canonical(body);
+}
 
 /**
  * Everything of release N+1 but its number and dates: every file chunked, each chunk
