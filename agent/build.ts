@@ -52,12 +52,12 @@ export function gitCommit(root: string): string {
  */
 const CACHE_FORMAT = 'xs-agent-sea-1';
 
-async function cachedExecutable(dir: string, key: string): Promise<string | undefined> {
+async function cachedExecutable(dir: string, key: string): Promise<{ file: string; sha256: string } | undefined> {
   const file = path.join(dir, key, 'xs-agent');
-  const want = await fsp.readFile(path.join(dir, key, 'sha256'), 'utf8').catch(() => '');
+  const want = (await fsp.readFile(path.join(dir, key, 'sha256'), 'utf8').catch(() => '')).trim();
   if (!want) return undefined;
   const got = await fsp.readFile(file).then((b) => createHash('sha256').update(b).digest('hex'), () => '');
-  return got === want.trim() ? file : undefined;
+  return got === want ? { file, sha256: want } : undefined;
 }
 
 async function keepExecutable(dir: string, key: string, built: string, sha256: string): Promise<void> {
@@ -109,10 +109,11 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     const hit = opts.cache === false ? undefined : await cachedExecutable(cacheDir, key);
     if (hit) {
       await fsp.mkdir(path.dirname(out), { recursive: true });
-      await fsp.copyFile(hit, tmpOut);
+      await fsp.copyFile(hit.file, tmpOut);
       await fsp.chmod(tmpOut, 0o755);
       await fsp.rename(tmpOut, out);
-      return finish(out, version, commit, runtime, t0, true);
+      // The entry was just hashed: its sha256 is the copy's.
+      return finish(out, version, commit, runtime, t0, hit.sha256);
     }
     // Distribution node binaries carry symbols and debug info the target never uses; the
     // stripped copy then writes the executable on itself (`--build-sea` uses the running
@@ -135,7 +136,7 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     const sea = spawnSync(base, ['--build-sea', seaConfig], { cwd: work, encoding: 'utf8' });
     if (sea.status !== 0) throw new Error(`node --build-sea failed (exit ${sea.status}): ${(sea.stderr ?? '').trim()}`);
     await fsp.rename(tmpOut, out);
-    const r = await finish(out, version, commit, runtime, t0, false);
+    const r = await finish(out, version, commit, runtime, t0);
     if (opts.cache !== false) await keepExecutable(cacheDir, key, out, r.sha256);
     return r;
   } finally {
@@ -144,16 +145,17 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
   }
 }
 
-async function finish(out: string, version: string, commit: string, runtime: RuntimeLock, t0: number, cached: boolean): Promise<BuildResult> {
-  const data = await fsp.readFile(out);
+/** The result for `out`; `cachedSha256` when it came from the cache (already hashed). */
+async function finish(out: string, version: string, commit: string, runtime: RuntimeLock, t0: number, cachedSha256?: string): Promise<BuildResult> {
+  const sha256 = cachedSha256 ?? createHash('sha256').update(await fsp.readFile(out)).digest('hex');
   return {
     path: out,
-    size: data.length,
-    sha256: createHash('sha256').update(data).digest('hex'),
+    size: (await fsp.stat(out)).size,
+    sha256,
     version,
     commit,
     runtime: { package: runtime.package, version: runtime.version, sha256: runtime.sha256 },
-    cached,
+    cached: cachedSha256 !== undefined,
     ms: Date.now() - t0,
   };
 }
