@@ -116,11 +116,15 @@ async function stageSealed(file: string, data: Buffer, mode: number, uid: number
     await fh.sync();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new Error(`${path.dirname(file)}: disk full while staging ${shown}; free space and pull again (nothing was applied)`);
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw diskFull(file, shown);
     throw new Error(`sealed file ${shown}: cannot stage it with owner ${uid}:${gid} mode ${mode.toString(8)} (${code ?? (e as Error).message}); nothing was applied`);
   } finally {
     await fh.close();
   }
+}
+
+function diskFull(file: string, shown: string): Error {
+  return new Error(`${path.dirname(file)}: disk full while staging ${shown}; free space and pull again (nothing was applied)`);
 }
 
 async function assemble(file: string, ref: FileRef, mode: number, getter: ChunkGetter, shown: string): Promise<void> {
@@ -136,7 +140,7 @@ async function assemble(file: string, ref: FileRef, mode: number, getter: ChunkG
     await fh.sync();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new Error(`${path.dirname(file)}: disk full while staging ${shown}; free space and pull again (nothing was applied)`);
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw diskFull(file, shown);
     throw e;
   } finally {
     await fh.close();
