@@ -10,12 +10,12 @@
 // usage: node dist/agent/build.js [--out FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { pinnedRuntime, type RuntimeLock } from './runtime.js';
+import { pinnedRuntime, readLock, type RuntimeLock } from './runtime.js';
 
 export interface BuildResult {
   path: string;
@@ -56,7 +56,7 @@ async function cachedExecutable(dir: string, key: string): Promise<{ file: strin
   const file = path.join(dir, key, 'xs-agent');
   const want = (await fsp.readFile(path.join(dir, key, 'sha256'), 'utf8').catch(() => '')).trim();
   if (!want) return undefined;
-  const got = await fsp.readFile(file).then((b) => createHash('sha256').update(b).digest('hex'), () => '');
+  const got = await fileSha(file);
   return got === want ? { file, sha256: want } : undefined;
 }
 
@@ -71,10 +71,43 @@ async function keepExecutable(dir: string, key: string, built: string, sha256: s
   await fsp.rename(tmp, entry).catch(() => fsp.rm(tmp, { recursive: true, force: true }));
 }
 
-export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean } = {}): Promise<BuildResult> {
+/**
+ * The bundle's inputs as esbuild last reported them (metafile), with each file's sha256,
+ * and the cache key that bundle had. When every input still hashes the same (reading
+ * ~100 small files takes milliseconds; bundling takes about a second), the key is known
+ * without bundling again.
+ */
+interface LastBundle {
+  format: string;
+  defines: Record<string, string>;
+  runtime: string;
+  inputs: Record<string, string>;
+  key: string;
+}
+
+/** sha256 of a file, streamed (the executable is ~110 MiB), or '' when it cannot be read. */
+async function fileSha(f: string): Promise<string> {
+  const h = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(f, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  } catch {
+    return '';
+  }
+  return h.digest('hex');
+}
+
+async function knownKey(file: string, root: string, defines: Record<string, string>, runtime: string): Promise<string | undefined> {
+  const last = await fsp.readFile(file, 'utf8').then((t) => JSON.parse(t) as LastBundle, () => undefined);
+  if (!last || last.format !== CACHE_FORMAT || last.runtime !== runtime || JSON.stringify(last.defines) !== JSON.stringify(defines)) return undefined;
+  for (const [rel, sha] of Object.entries(last.inputs)) if ((await fileSha(path.join(root, rel))) !== sha) return undefined;
+  return last.key;
+}
+
+export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean; inPlace?: boolean } = {}): Promise<BuildResult> {
   const t0 = Date.now();
   const root = opts.root ?? repoRoot();
-  const runtime = await pinnedRuntime(root);
+  // The lock names the runtime; the binary itself is only needed to build (a cache miss).
+  const runtime = readLock(root);
   const major = Number(/^(\d+)\./.exec(runtime.version)?.[1] ?? 0);
   const out = path.resolve(opts.out ?? path.join(root, 'out', 'agent', 'xs-agent'));
   const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -83,43 +116,61 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
   const tmpOut = `${out}.${process.pid}.tmp`;
   try {
     const bundle = path.join(work, 'xs-agent.cjs');
-    await esbuild.build({
-      entryPoints: [path.join(root, 'agent', 'main.ts')],
-      absWorkingDir: root,
-      bundle: true,
-      platform: 'node',
-      target: `node${major}`,
-      format: 'cjs',
-      outfile: bundle,
-      legalComments: 'none',
-      sourcemap: false,
-      logLevel: 'warning',
-      define: {
-        __XS_AGENT_VERSION__: JSON.stringify(version),
-        __XS_AGENT_COMMIT__: JSON.stringify(commit),
-      },
-    });
-
+    const define = { __XS_AGENT_VERSION__: JSON.stringify(version), __XS_AGENT_COMMIT__: JSON.stringify(commit) };
     const seaOptions = { disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false };
     const cacheDir = path.join(root, '.cache', 'agent');
-    const key = createHash('sha256')
-      .update(JSON.stringify({ format: CACHE_FORMAT, runtime: runtime.sha256, seaOptions }))
-      .update(await fsp.readFile(bundle))
-      .digest('hex');
-    const hit = opts.cache === false ? undefined : await cachedExecutable(cacheDir, key);
+    const lastFile = path.join(cacheDir, 'last-bundle.json');
+    // esbuild's version shapes the bundle too.
+    const shape = { ...define, esbuild: esbuild.version, seaOptions: JSON.stringify(seaOptions) };
+    const useCache = opts.cache !== false;
+    let key = useCache ? await knownKey(lastFile, root, shape, runtime.sha256) : undefined;
+    let hit = key ? await cachedExecutable(cacheDir, key) : undefined;
+    let bundled = false;
+    if (!hit) {
+      const r = await esbuild.build({
+        entryPoints: [path.join(root, 'agent', 'main.ts')],
+        absWorkingDir: root,
+        bundle: true,
+        platform: 'node',
+        target: `node${major}`,
+        format: 'cjs',
+        outfile: bundle,
+        legalComments: 'none',
+        sourcemap: false,
+        logLevel: 'warning',
+        metafile: true,
+        define,
+      });
+      bundled = true;
+      key = createHash('sha256')
+        .update(JSON.stringify({ format: CACHE_FORMAT, runtime: runtime.sha256, seaOptions }))
+        .update(await fsp.readFile(bundle))
+        .digest('hex');
+      if (useCache) {
+        const inputs: Record<string, string> = {};
+        for (const rel of Object.keys(r.metafile.inputs).sort()) inputs[rel] = await fileSha(path.join(root, rel));
+        const last: LastBundle = { format: CACHE_FORMAT, defines: shape, runtime: runtime.sha256, inputs, key };
+        await fsp.mkdir(cacheDir, { recursive: true });
+        await fsp.writeFile(`${lastFile}.${process.pid}.tmp`, JSON.stringify(last, null, 2));
+        await fsp.rename(`${lastFile}.${process.pid}.tmp`, lastFile);
+        hit = await cachedExecutable(cacheDir, key);
+      }
+    }
     if (hit) {
+      // In place: the cache entry itself (callers only read it); it was just hashed.
+      if (opts.inPlace) return finish(hit.file, version, commit, runtime, t0, hit.sha256);
       await fsp.mkdir(path.dirname(out), { recursive: true });
       await fsp.copyFile(hit.file, tmpOut);
       await fsp.chmod(tmpOut, 0o755);
       await fsp.rename(tmpOut, out);
-      // The entry was just hashed: its sha256 is the copy's.
       return finish(out, version, commit, runtime, t0, hit.sha256);
     }
+    if (!bundled) throw new Error('internal: no bundle to build from');
     // Distribution node binaries carry symbols and debug info the target never uses; the
     // stripped copy then writes the executable on itself (`--build-sea` uses the running
     // binary as the base).
     const base = path.join(work, 'node');
-    await fsp.copyFile(runtime.node, base);
+    await fsp.copyFile((await pinnedRuntime(root)).node, base);
     await fsp.chmod(base, 0o755);
     const strip = spawnSync('strip', ['--strip-all', base], { encoding: 'utf8' });
     if (strip.error || strip.status !== 0) {
@@ -137,7 +188,10 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     if (sea.status !== 0) throw new Error(`node --build-sea failed (exit ${sea.status}): ${(sea.stderr ?? '').trim()}`);
     await fsp.rename(tmpOut, out);
     const r = await finish(out, version, commit, runtime, t0);
-    if (opts.cache !== false) await keepExecutable(cacheDir, key, out, r.sha256);
+    if (useCache) {
+      await keepExecutable(cacheDir, key!, out, r.sha256);
+      if (opts.inPlace) return { ...r, path: path.join(cacheDir, key!, 'xs-agent') };
+    }
     return r;
   } finally {
     await fsp.rm(tmpOut, { force: true });
@@ -147,7 +201,7 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
 
 /** The result for `out`; `cachedSha256` when it came from the cache (already hashed). */
 async function finish(out: string, version: string, commit: string, runtime: RuntimeLock, t0: number, cachedSha256?: string): Promise<BuildResult> {
-  const sha256 = cachedSha256 ?? createHash('sha256').update(await fsp.readFile(out)).digest('hex');
+  const sha256 = cachedSha256 ?? (await fileSha(out));
   return {
     path: out,
     size: (await fsp.stat(out)).size,

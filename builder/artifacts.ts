@@ -1,7 +1,8 @@
-// Programs xsbuild builds itself and layers ship (`artifact:` entries). Built fresh into
-// the build's temp dir: the build is reproducible, so the bytes depend only on the
-// commit and the pinned agent runtime (agent/runtime.lock.json, recorded in the
-// manifest's tools).
+// Programs xsbuild builds itself and layers ship (`artifact:` entries). The build is
+// reproducible, so the bytes depend only on the sources, the commit and the pinned
+// agent runtime (agent/runtime.lock.json, recorded in the manifest's tools): the
+// executable is the one in the agent cache (.cache/agent/), built once per distinct
+// source. Callers only read the path they get.
 import path from 'node:path';
 import { buildAgent } from '../agent/build.js';
 import { BuildError } from './errors.js';
@@ -10,13 +11,11 @@ import type { Artifact } from './schema.js';
 export async function buildArtifact(name: Artifact, workDir: string): Promise<string> {
   switch (name) {
     case 'xs-agent': {
-      const out = path.join(workDir, 'xs-agent');
       try {
-        await buildAgent({ out });
+        return (await buildAgent({ out: path.join(workDir, 'xs-agent'), inPlace: true })).path;
       } catch (e) {
-        throw new BuildError(`building xs-agent failed: ${(e as Error).message}`, 'try `make agent` for the full output');
+        throw new BuildError(`building xs-agent failed: ${(e as Error).message}`, 'run make agent to see the whole output');
       }
-      return out;
     }
   }
 }

@@ -8,12 +8,17 @@ import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT, EXIT_
 import { SiteSchema, LayerSchema } from './schema.js';
 import { PROJECT_DIR } from './paths.js';
 import { parseCli } from './cliargs.js';
+import { planBuild } from './plan/plan.js';
+import { planJson, planText } from './plan/print.js';
+import { pruneCache, forgetMissingFiles } from './cache/prune.js';
 
 const HELP = `xsbuild — build installer images for school servers
 
 Usage:
   xsbuild build <site|site.yaml> [--out DIR] [--release R] [--enrol-tokens FILE] [--json]
   xsbuild validate <site|site.yaml> [--release R] [--json]
+  xsbuild plan <site|site.yaml> [--out DIR] [--release R] [--json]
+  xsbuild cache prune [--max-size SIZE]
   xsbuild schema [--out DIR]
   xsbuild diff A B [--json|--markdown] [--files] [--no-color] [--scan] [--quiet]
   xsbuild keys generate --out DIR | keys rotate --repo DIR --key OLD --new NEW
@@ -28,6 +33,8 @@ Examples:
   xsbuild build rioja                  # out/rioja/rioja-<release>.iso, manifest.json, SHA256SUMS
   xsbuild build sites/rioja.yaml --release 2026.12 --out /srv/images
   xsbuild validate paraguay            # schema, layers and kickstart, no ISO
+  xsbuild plan rioja                   # every stage of the build, its inputs and its code
+  xsbuild cache prune --max-size 20G   # drop the least recently used cache entries
   xsbuild build rioja --json | jq .    # one JSON event per line
   xsbuild schema --out schemas         # publish the site and layer JSON Schemas
   xsbuild diff out/rioja old/rioja-2026.10.iso   # what changed since the last release
@@ -58,6 +65,18 @@ Exit: 0 built, 1 build failed, 2 bad input, 130 interrupted.
   validate: `usage: xsbuild validate <site|site.yaml> [--release R] [--json]
   Checks the site, its layers and the rendered kickstart; builds nothing.
 Exit: 0 valid, 2 bad input (file:line:col, field, hint).
+`,
+  plan: `usage: xsbuild plan <site|site.yaml> [--out DIR] [--release R] [--json]
+  Prints the build plan: site, layers, every rendered kickstart (sha256), the files and
+  library, and each stage realize will run with its inputs, outputs, cache and module.
+  Builds nothing. --json prints the plan document (builder/plan/types.ts).
+Exit: 0 planned, 2 bad input.
+`,
+  cache: `usage: xsbuild cache prune [--max-size SIZE]
+  Removes the least recently used entries of .cache/ (stage outputs, demo bases, agent
+  executables, runtimes, downloaded packages) until the rest fit in SIZE (default 10G;
+  suffixes K, M, G, T), and forgets remembered hashes of files that no longer exist.
+  Everything removed is rebuilt when needed.
 `,
   schema: `usage: xsbuild schema [--out DIR]
   Writes site.schema.json and layer.schema.json (default: schemas/).
@@ -101,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseCli(cmd, rest, { out: { type: 'string' }, release: { type: 'string' }, 'enrol-tokens': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } });
+    parsed = parseCli(cmd, rest, { out: { type: 'string' }, release: { type: 'string' }, 'enrol-tokens': { type: 'string' }, json: { type: 'boolean', default: false }, 'max-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
     report(e, reporter(progressMode(false)));
     return exitCodeFor(e);
@@ -128,6 +147,21 @@ async function main(argv: string[]): Promise<number> {
         if (!values.json) process.stdout.write(`${v.site.file}: ok (${v.layers.layers.length} layers, kickstart ${human(Buffer.byteLength(v.kickstart))})\n`);
         return EXIT_OK;
       }
+      case 'plan': {
+        const site = one(positionals, 'plan');
+        const { plan } = await planBuild({ site, release: values.release, outDir: values.out, withoutEpoch: true });
+        process.stdout.write(values.json ? planJson(plan) : planText(plan));
+        return EXIT_OK;
+      }
+      case 'cache': {
+        if (positionals.length !== 1 || positionals[0] !== 'prune') throw new InputError({ file: 'command line' }, 'cache takes one action: prune', 'xsbuild cache prune [--max-size SIZE]');
+        const max = parseSize(values['max-size'] ?? '10G');
+        const cacheDir = path.join(PROJECT_DIR, '.cache');
+        const res = await pruneCache(cacheDir, max);
+        const forgot = await forgetMissingFiles(cacheDir);
+        process.stdout.write(`${path.relative(process.cwd(), cacheDir) || cacheDir}: ${human(res.before)} → ${human(res.after)} (limit ${human(max)}), ${res.removed.length} entr${res.removed.length === 1 ? 'y' : 'ies'} removed, ${forgot} remembered file hash(es) of files that are gone forgotten\n`);
+        return EXIT_OK;
+      }
       case 'schema': {
         const dir = path.resolve(values.out ?? path.join(PROJECT_DIR, 'schemas'));
         await mkdir(dir, { recursive: true });
@@ -143,6 +177,12 @@ async function main(argv: string[]): Promise<number> {
     report(e, r);
     return exitCodeFor(e);
   }
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim());
+  if (!m) throw new InputError({ file: '--max-size' }, `"${text}" is not a size`, 'give a number with an optional K, M, G or T suffix, e.g. 20G');
+  return Math.floor(Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase()));
 }
 
 function one(positionals: string[], cmd: string): string {

@@ -12,6 +12,7 @@ import { installedVersions } from './tools/debian.js';
 import { checkInterrupted } from './tools/exec.js';
 import { readLock } from '../agent/runtime.js';
 import { PROJECT_DIR } from './paths.js';
+import type { IdentityCache, Identity } from './cache/identity.js';
 
 /** Debian packages whose programs make the image; their versions go into the manifest. */
 const TOOL_PACKAGES = ['xorriso', 'grub-common', 'grub-efi-amd64-bin', 'mtools', 'dosfstools', 'isolinux', 'syslinux-common'];
@@ -30,17 +31,29 @@ export async function toolVersions(withAgent: boolean): Promise<Record<string, s
   return tools;
 }
 
-export async function hashPlanFiles(files: PlanFile[], onProgress?: (done: number, total: number) => void): Promise<ManifestFile[]> {
-  const total = files.reduce((s, f) => s + f.size, 0);
-  let done = 0;
+/**
+ * sha256 of every staged file. A file whose identity (builder/cache/identity.ts) is as
+ * it was when last hashed is not read again; progress counts the bytes read.
+ */
+export async function hashPlanFiles(files: PlanFile[], known: IdentityCache<string>, onProgress?: (done: number, total: number) => void): Promise<{ files: ManifestFile[]; readBytes: number }> {
   const out: ManifestFile[] = [];
+  const toRead: { f: PlanFile; identity: Identity }[] = [];
   for (const f of files) {
+    const { value, identity } = await known.get(f.source);
+    if (value) out.push({ path: f.isoPath, size: f.size, sha256: value });
+    else toRead.push({ f, identity });
+  }
+  const total = toRead.reduce((s, x) => s + x.f.size, 0);
+  let done = 0;
+  for (const { f, identity } of toRead) {
     checkInterrupted();
-    out.push({ path: f.isoPath, size: f.size, sha256: await sha256File(f.source) });
+    const sha = await sha256File(f.source);
+    known.set(f.source, identity, sha);
+    out.push({ path: f.isoPath, size: f.size, sha256: sha });
     done += f.size;
     onProgress?.(done, total);
   }
-  return out;
+  return { files: out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), readBytes: total };
 }
 
 export interface ManifestInput {
@@ -83,10 +96,13 @@ export function buildManifest(i: ManifestInput): Manifest {
   };
 }
 
-/** SHA256SUMS for every file in dir (GNU coreutils format, sorted). */
-export async function writeSha256Sums(dir: string): Promise<void> {
+/**
+ * SHA256SUMS for every file in dir (GNU coreutils format, sorted). `known` gives the
+ * sha256 of files already hashed (the ISO, as it was written), which are not read again.
+ */
+export async function writeSha256Sums(dir: string, known: Record<string, string> = {}): Promise<void> {
   const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name !== 'SHA256SUMS').map((e) => e.name).sort();
   const lines: string[] = [];
-  for (const n of names) lines.push(`${await sha256File(path.join(dir, n))}  ${n}`);
+  for (const n of names) lines.push(`${known[n] ?? (await sha256File(path.join(dir, n)))}  ${n}`);
   await writeFile(path.join(dir, 'SHA256SUMS'), lines.join('\n') + '\n');
 }

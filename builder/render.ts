@@ -9,7 +9,6 @@ import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { Machine } from './schema.js';
 import { insideRoot } from './paths.js';
-import { kickstartRepos } from './repos.js';
 
 export interface BootEntrySpec {
   label: string;
@@ -103,6 +102,8 @@ export interface KickstartInput {
   netboot?: boolean;
   /** This machine's enrolment token (per-machine netboot kickstarts only; secret). */
   enrolToken?: string;
+  /** Kickstart repo lines for this media root (builder/repos.ts kickstartRepos). */
+  repos: { name: string; baseurl: string }[];
 }
 
 export async function renderKickstart(input: KickstartInput): Promise<string> {
@@ -133,7 +134,7 @@ export async function renderKickstart(input: KickstartInput): Promise<string> {
     nicRoles: Object.entries(machine?.nics ?? {}).map(([name, how]) =>
       how === 'bootif' ? { name, bootif: true } : how === 'other' ? { name, other: true } : { name, mac: how },
     ),
-    repos: kickstartRepos(site, layers, input.mediaRoot),
+    repos: input.repos,
     // Files land read-only from the ISO (Rock Ridge); set each one's intended mode.
     targetFiles: layers.targetFiles.map((f) => ({ dest: f.dest, mode: f.mode ?? '0644' })),
   };

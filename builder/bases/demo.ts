@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { candidateVersions, downloadDeb, extractDeb, resolveMetaPackage, installedVersions } from '../tools/debian.js';
+import { aptMemo, candidateVersions, downloadDeb, extractDeb, resolveMetaPackage, installedVersions } from '../tools/debian.js';
 import { grubEfiImage } from '../tools/grub.js';
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from '../cpio.js';
 import { hashTree } from '../layers.js';
@@ -28,11 +28,14 @@ const SYSLINUX = { isolinux: '/usr/lib/ISOLINUX/isolinux.bin', ldlinux: '/usr/li
 const SOURCE_FILES = ['init.sh', 'udhcpc.sh'];
 
 export async function demoBase(cacheDir: string, log: (msg: string) => void): Promise<BaseTree> {
-  const kernelPkg = await resolveMetaPackage('linux-image-amd64', 'linux-image-');
-  const versions: Record<string, string> = {
-    ...(await candidateVersions([kernelPkg, 'busybox-static'])),
-    ...(await installedVersions(['grub-efi-amd64-bin', 'isolinux', 'syslinux-common'])),
-  };
+  const { kernelPkg, versions } = await aptMemo(cacheDir, 'demo-base-packages', async () => {
+    const kernelPkg = await resolveMetaPackage('linux-image-amd64', 'linux-image-');
+    const versions: Record<string, string> = {
+      ...(await candidateVersions([kernelPkg, 'busybox-static'])),
+      ...(await installedVersions(['grub-efi-amd64-bin', 'isolinux', 'syslinux-common'])),
+    };
+    return { kernelPkg, versions };
+  });
   const srcDir = path.join(PROJECT_DIR, 'builder', 'bases', 'demo');
   const key = createHash('sha256');
   key.update(JSON.stringify({ versions, MODULES, format: 1 }));
@@ -41,7 +44,9 @@ export async function demoBase(cacheDir: string, log: (msg: string) => void): Pr
   const dir = path.join(cacheDir, 'base-demo', id);
   const metaFile = path.join(dir, 'base.json');
   const cached = await readFile(metaFile, 'utf8').then((t) => JSON.parse(t) as BaseTree, () => undefined);
-  if (cached) return { ...cached, dir: path.join(dir, 'tree') };
+  // Re-hashed before use (tens of MiB): a damaged entry is rebuilt, never used.
+  if (cached && (await hashTree(path.join(dir, 'tree')).catch(() => '')) === cached.sha256) return { ...cached, dir: path.join(dir, 'tree') };
+  if (cached) log(`cache: the demo base in ${dir} does not match its hash; rebuilding it`);
 
   log(`building the demo base (${kernelPkg} ${versions[kernelPkg]}, busybox ${versions['busybox-static']})`);
   const work = `${dir}.tmp-${process.pid}`;

@@ -10,7 +10,7 @@ import type { BigIntStats } from 'node:fs';
 const FORMAT = 1;
 
 /** dev, ino, size, mtimeNs, ctimeNs as decimal strings (bigints do not fit a double). */
-type Identity = [string, string, string, string, string];
+export type Identity = [string, string, string, string, string];
 
 interface Stored<T> {
   format: number;
@@ -68,6 +68,30 @@ export class IdentityCache<T> {
         this.dirty = true;
       }
     }
+  }
+
+  /** Forget files under dir (a build's temp dir: those paths never come back). */
+  forgetUnder(dir: string): void {
+    const prefix = path.resolve(dir) + path.sep;
+    for (const k of this.entries.keys()) {
+      if (k.startsWith(prefix)) {
+        this.entries.delete(k);
+        this.dirty = true;
+      }
+    }
+  }
+
+  /** Forget files that no longer exist (`xsbuild cache prune`); returns how many. */
+  async forgetMissing(): Promise<number> {
+    let n = 0;
+    for (const k of [...this.entries.keys()]) {
+      if (!(await lstat(k).then(() => true, () => false))) {
+        this.entries.delete(k);
+        n++;
+      }
+    }
+    if (n) this.dirty = true;
+    return n;
   }
 
   /** Writes the cache if anything changed (temp file, then rename). */

@@ -5,7 +5,8 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { demoBase } from '../bases/demo.js';
 import { renderBootConfigs } from '../render.js';
 import { fatImage } from '../tools/fat.js';
-import { masterIso } from '../tools/xorriso.js';
+import { installedVersions } from '../tools/debian.js';
+import { cachedStage, stageKey } from '../cache/store.js';
 import type { Media, MediaContext } from './types.js';
 
 const KERNEL = '/images/pxeboot/vmlinuz';
@@ -26,11 +27,16 @@ export async function demoMedia(ctx: MediaContext): Promise<Media> {
   await writeFile(grubCfg, boot.grubCfg);
 
   r.stage('EFI system partition');
-  // A copy, so that setting its mtime for the FAT image never touches the cache.
-  const efiBin = path.join(ctx.workDir, 'BOOTX64.EFI');
-  await copyFile(path.join(base.dir, 'EFI/BOOT/BOOTX64.EFI'), efiBin);
-  const efiboot = path.join(ctx.workDir, 'efiboot.img');
-  await fatImage(efiboot, [{ dest: 'EFI/BOOT/BOOTX64.EFI', source: efiBin }, { dest: 'EFI/BOOT/grub.cfg', source: grubCfg }], ctx.epoch, 'XSEFI');
+  // Cached: its bytes follow from the base's boot loader, the GRUB config, the epoch and
+  // the FAT tools.
+  const espKey = stageKey('esp', { base: base.sha256, grubCfg: boot.grubCfg, epoch: ctx.epoch, tools: await installedVersions(['mtools', 'dosfstools']) });
+  const esp = await cachedStage(ctx.cacheDir, 'esp', espKey, async (out) => {
+    // A copy, so that setting its mtime for the FAT image never touches the base.
+    const efiBin = path.join(ctx.workDir, 'BOOTX64.EFI');
+    await copyFile(path.join(base.dir, 'EFI/BOOT/BOOTX64.EFI'), efiBin);
+    await fatImage(path.join(out, 'efiboot.img'), [{ dest: 'EFI/BOOT/BOOTX64.EFI', source: efiBin }, { dest: 'EFI/BOOT/grub.cfg', source: grubCfg }], ctx.epoch, 'XSEFI');
+  }, (m) => r.info(m));
+  const efiboot = path.join(esp.dir, 'efiboot.img');
 
   const fromBase = (rel: string) => ({ isoPath: `/${rel}`, source: path.join(base.dir, rel), origin: `base ${base.kind}` });
   const generated = (isoPath: string, source: string) => ({ isoPath, source, origin: 'xsbuild' });
@@ -57,12 +63,10 @@ export async function demoMedia(ctx: MediaContext): Promise<Media> {
     kernel: KERNEL,
     initrd: INITRD,
     baseArgs: BASE_ARGS,
-    master: (i) =>
-      masterIso({
-        ...i,
-        epoch: ctx.epoch,
-        bios: { image: '/isolinux/isolinux.bin', catalog: '/isolinux/boot.cat', hybridMbr: '/usr/lib/ISOLINUX/isohdpfx.bin' },
-        efi: { image: '/images/efiboot.img' },
-      }),
+    master: {
+      kind: 'fresh',
+      bios: { image: '/isolinux/isolinux.bin', catalog: '/isolinux/boot.cat', hybridMbr: '/usr/lib/ISOLINUX/isohdpfx.bin' },
+      efi: { image: '/images/efiboot.img' },
+    },
   };
 }

@@ -10,8 +10,7 @@ import { open } from 'node:fs/promises';
 import { InputError, BuildError } from '../errors.js';
 import { sha256File } from '../hash.js';
 import { hashTree } from '../layers.js';
-import { bootReport, remasterIso, type BootReport } from '../tools/xorriso-remaster.js';
-import { implantIsoMd5 } from '../tools/isomd5.js';
+import { bootReport, type BootReport } from '../tools/xorriso-remaster.js';
 import { editSyslinux, editGrub, type EditedConfig } from './installer/bootcfg.js';
 import { editFatGrubConfigs } from './installer/efiboot.js';
 import { parseTreeInfo, type TreeInfo } from './installer/treeinfo.js';
@@ -167,21 +166,12 @@ async function build(ctx: MediaContext, src: BaseSource, baseSha: string): Promi
     kernel: ensureSlash(info.kernel ?? '/images/pxeboot/vmlinuz'),
     initrd: ensureSlash(info.initrd ?? '/images/pxeboot/initrd.img'),
     baseArgs: (first?.args ?? []).filter((a) => !MEDIA_ARGS.test(a) && !opts.addArgs.includes(a)),
-    master: async (i) => {
-      // A tree's own files are mapped as one directory; only our files go in one by one.
-      const grafts = treeDir ? i.grafts.filter((g) => !g.source.startsWith(treeDir + path.sep)) : i.grafts;
-      await remasterIso({
-        output: i.output,
-        volumeId: i.volumeId,
-        epoch: ctx.epoch,
-        grafts,
-        indev: isoFile,
-        treeRoot: treeDir,
-        appendPartitions,
-        boot: treeBoot ? { ...treeBoot, hybridMbr: HYBRID_MBR, efiImage: efiImage! } : undefined,
-        onProgress: i.onProgress,
-      });
-      await implantIsoMd5(i.output);
+    master: {
+      kind: 'remaster',
+      indev: isoFile,
+      treeRoot: treeDir,
+      appendPartitions,
+      boot: treeBoot ? { ...treeBoot, hybridMbr: HYBRID_MBR, efiImage: efiImage! } : undefined,
     },
   };
 }

@@ -3,7 +3,7 @@
 import type { LoadedSite } from '../site.js';
 import type { PlanSource } from '../stage.js';
 import type { BootEntrySpec } from '../render.js';
-import type { Graft } from '../tools/xorriso.js';
+import type { MasterSpec } from './master.js';
 import type { Reporter } from '../progress.js';
 import type { ManifestFile } from '../manifest-types.js';
 
@@ -37,5 +37,6 @@ export interface Media {
   repos?: { name: string; isoPath: string; dir: string }[];
   /** $releasever of the base (from .treeinfo), for resolving packages. */
   releasever?: string;
-  master(i: { output: string; volumeId: string; grafts: Graft[]; onProgress: (pct: number) => void }): Promise<void>;
+  /** How the ISO is mastered (builder/media/master.ts). */
+  master: MasterSpec;
 }

@@ -1,30 +1,26 @@
-// Stage "netboot": the self-contained netboot tree (out/<site>/netboot/) and the
-// etherboot medium beside it. The tree mirrors the install media (kernel, initrds,
+// Stage "netboot": the self-contained netboot tree (out/<site>/netboot/). The tree mirrors the install media (kernel, initrds,
 // overlay, repos, layer files, library content: linked, never copied), adds one
 // kickstart per machine record plus the site default (none when unknown machines are
-// refused), the iPXE/GRUB/PXELINUX entry scripts, a dnsmasq proxy-DHCP config and a
+// refused; rendered by the plan), the iPXE/GRUB/PXELINUX entry scripts, a dnsmasq proxy-DHCP config and a
 // manifest.
 import path from 'node:path';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import type { LoadedSite } from '../site.js';
-import type { ResolvedLayers } from '../layers.js';
+import type { Machine } from '../schema.js';
 import type { Reporter } from '../progress.js';
-import { renderKickstart } from '../render.js';
 import { sha256 } from '../hash.js';
 import { BuildError, InputError } from '../errors.js';
 import { ipxeFile, type IpxeFile } from '../tools/ipxe.js';
-import { buildEtherboot } from '../etherboot.js';
 import { placeFile } from './link.js';
 import { dnsmasqConf } from './dnsmasq.js';
 import {
-  bootIpxe, bootstrapIpxe, directoryUrl, hexhyp, kickstartPath, machineGrub, machineIpxe, machineScriptPath, netbootGrub, pxelinuxCfg,
+  bootIpxe, bootstrapIpxe, directoryUrl, hexhyp, machineGrub, machineIpxe, machineScriptPath, netbootGrub, pxelinuxCfg,
   type BootScriptInput,
 } from './scripts.js';
 import { NETBOOT_MANIFEST, type NetbootFile, type NetbootManifest } from './manifest.js';
 
 export interface NetbootInput {
   site: LoadedSite;
-  layers: ResolvedLayers;
   /** What the install media holds: media path → file on disk (the stage plan). */
   files: { isoPath: string; source: string }[];
   /** Kernel and initrds (base initrd, then overlays) as media paths. */
@@ -34,14 +30,15 @@ export interface NetbootInput {
   /** The build's temp output dir: netboot/ and etherboot.* are written here. */
   outDir: string;
   reporter: Reporter;
-  /** hostname -> enrolment token, rendered into that machine's kickstart only (secret). */
-  enrolTokens?: Map<string, string>;
+  /** The plan's netboot kickstarts: one per machine record, and the default (machine undefined). */
+  kickstarts: { machine?: Machine; path: string; text: string }[];
+  /** Machines whose kickstart carries an enrolment token (hostnames), for the log. */
+  enrolled: string[];
 }
 
 export interface NetbootResult {
   dir: string;
   manifest: NetbootManifest;
-  etherboot: { iso: string; img: string };
 }
 
 /** Media paths that are the ISO's own (kickstart with an hd: media root): not served. */
@@ -51,7 +48,7 @@ const ISO_ONLY = new Set(['/ks.cfg']);
 const PXELINUX = { 'pxelinux.0': '/usr/lib/PXELINUX/pxelinux.0', 'ldlinux.c32': '/usr/lib/syslinux/modules/bios/ldlinux.c32' };
 
 export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | undefined> {
-  const { site, layers, reporter: r } = i;
+  const { site, reporter: r } = i;
   const s = site.data;
   if (!s.netboot) {
     r.info(`no netboot: in ${site.file}: no netboot tree or etherboot medium`);
@@ -59,7 +56,6 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
   }
   const serverUrl = directoryUrl(s.netboot.serverUrl);
   const dir = path.join(i.outDir, 'netboot');
-  const scratch = path.join(i.outDir, 'netboot.tmp');
   await mkdir(dir, { recursive: true });
   const files: NetbootFile[] = [];
   const symlinks: Record<string, string> = {};
@@ -103,23 +99,21 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
   // Kickstarts: the media root is the configured install server, so repos and layer
   // files come from it; the kickstart's own URL is only known at boot (inst.ks=).
   const machines: NetbootManifest['machines'] = [];
-  for (const m of s.machines ?? []) {
-    const enrolToken = i.enrolTokens?.get(m.hostname);
-    const ks = await renderKickstart({ site, layers, machine: m, mediaRoot: serverUrl.replace(/\/$/, ''), netboot: true, ...(enrolToken ? { enrolToken } : {}) });
+  let def: NetbootManifest['default'] = null;
+  for (const k of i.kickstarts) {
+    await gen(k.path, k.text);
+    const m = k.machine;
+    if (!m) {
+      def = { kickstart: k.path, kickstartSha256: sha256(k.text) };
+      continue;
+    }
     const id = hexhyp(m.mac);
     if (machines.some((x) => x.id === id)) {
       throw new InputError(site.pos(['machines']), `MAC ${m.mac} has two machine records`, 'keep one record per MAC', 'machines');
     }
-    await gen(kickstartPath(m.mac), ks);
     await gen(machineScriptPath(m.mac), machineIpxe(m, s.site));
     await gen(`grub/machines/${id}.cfg`, machineGrub(m, s.site));
-    machines.push({ mac: m.mac, id, hostname: m.hostname, ipxe: machineScriptPath(m.mac), grub: `grub/machines/${id}.cfg`, kickstart: kickstartPath(m.mac), kickstartSha256: sha256(ks) });
-  }
-  let def: NetbootManifest['default'] = null;
-  if (unknownMachines === 'default') {
-    const ks = await renderKickstart({ site, layers, mediaRoot: serverUrl.replace(/\/$/, ''), netboot: true });
-    await gen(kickstartPath(), ks);
-    def = { kickstart: kickstartPath(), kickstartSha256: sha256(ks) };
+    machines.push({ mac: m.mac, id, hostname: m.hostname, ipxe: machineScriptPath(m.mac), grub: `grub/machines/${id}.cfg`, kickstart: k.path, kickstartSha256: sha256(k.text) });
   }
 
   // Entry points: iPXE over HTTP, GRUB (UEFI etherboot, GRUB-net), PXELINUX and
@@ -153,10 +147,7 @@ export async function buildNetboot(i: NetbootInput): Promise<NetbootResult | und
     files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   };
   await writeFile(path.join(dir, NETBOOT_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  if (i.enrolTokens?.size) r.info(`netboot: enrolment tokens in ${i.enrolTokens.size} machine kickstart(s) (${[...i.enrolTokens.keys()].sort().join(', ')})`);
+  if (i.enrolled.length) r.info(`netboot: enrolment tokens in ${i.enrolled.length} machine kickstart(s) (${[...i.enrolled].sort().join(', ')})`);
   r.info(`netboot: ${machines.length} machine record(s), ${def ? 'default kickstart for unknown machines' : 'unknown machines refused'}, ${files.length} files (${Object.keys(symlinks).length} symlinked)`);
-
-  r.stage('etherboot', serverUrl);
-  const eb = await buildEtherboot({ serverUrl, outDir: i.outDir, workDir: scratch });
-  return { dir, manifest, etherboot: { iso: eb.iso, img: eb.img } };
+  return { dir, manifest };
 }

@@ -1,9 +1,38 @@
 // Debian packages: where the demo base's kernel and busybox come from, and how tool
 // versions are recorded in the manifest.
 import path from 'node:path';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { run } from './exec.js';
 import { BuildError } from '../errors.js';
+import { sha256 } from '../hash.js';
+
+/**
+ * What apt knows changes only when its package lists, its configuration or the dpkg
+ * database change: the identity of those is the key under which apt's answers are
+ * remembered (`apt-cache` takes about a second per query, on every build otherwise).
+ */
+const APT_STATE = ['/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin', '/var/lib/dpkg/status', '/etc/apt', '/etc/apt/sources.list', '/etc/apt/sources.list.d', '/etc/apt/preferences.d'];
+
+async function aptStateKey(): Promise<string> {
+  const ids = await Promise.all(APT_STATE.map((p) => stat(p, { bigint: true }).then((s) => [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(':'), () => 'none')));
+  return sha256(ids.join('\n'));
+}
+
+/** `answer()` once per apt state, remembered in cacheDir/apt-answers.json. */
+export async function aptMemo<T>(cacheDir: string, query: string, answer: () => Promise<T>): Promise<T> {
+  const file = path.join(cacheDir, 'apt-answers.json');
+  const key = await aptStateKey();
+  const stored = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { key: string; answers: Record<string, unknown> }, () => undefined);
+  const answers = stored?.key === key ? stored.answers : {};
+  if (query in answers) return answers[query] as T;
+  const value = await answer();
+  answers[query] = value;
+  await mkdir(cacheDir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify({ key, answers }));
+  await rename(tmp, file);
+  return value;
+}
 
 /** The concrete package a meta-package (linux-image-amd64) depends on. */
 export async function resolveMetaPackage(meta: string, prefix: string): Promise<string> {

@@ -9,7 +9,7 @@ import { PROJECT_DIR } from '../../builder/paths.js';
 test('rioja kickstart: commands, merged packages, fragments in layer order', async () => {
   const site = await loadSite('rioja', { root: PROJECT_DIR });
   const layers = await resolveLayers(site);
-  const ks = await renderKickstart({ site, layers, mediaRoot: '/run/install/repo' });
+  const ks = await renderKickstart({ site, layers, mediaRoot: '/run/install/repo', repos: [] });
   assert.match(ks, /^timezone America\/Argentina\/La_Rioja --utc$/m);
   assert.match(ks, /^rootpw --iscrypted \$6\$/m);
   assert.match(ks, /^network --bootproto=dhcp --hostname=schoolserver\.rioja\.escuelas\.example$/m);
@@ -27,7 +27,7 @@ test('a machine record gets its own hostname', async () => {
   const site = await loadSite('rioja', { root: PROJECT_DIR });
   const layers = await resolveLayers(site);
   const machine = site.data.machines![0];
-  const ks = await renderKickstart({ site, layers, machine, mediaRoot: '/run/install/repo' });
+  const ks = await renderKickstart({ site, layers, machine, mediaRoot: '/run/install/repo', repos: [] });
   assert.match(ks, /^network --bootproto=dhcp --hostname=escuela-101\.rioja\.escuelas\.example$/m);
   assert.match(ks, /"hostname": "escuela-101"/);
 });
@@ -51,7 +51,7 @@ test('the agent accepts the config.json the xs-agent layer writes, for every mac
   const site = await loadSite('rioja', { root: PROJECT_DIR });
   const layers = await resolveLayers(site);
   for (const machine of [undefined, ...site.data.machines!]) {
-    const ks = await renderKickstart({ site, layers, machine, mediaRoot: '/run/install/repo' });
+    const ks = await renderKickstart({ site, layers, machine, mediaRoot: '/run/install/repo', repos: [] });
     const m = /cat > \/mnt\/sysimage\/etc\/xs-agent\/config\.json <<'XSEOF'\n([\s\S]*?)XSEOF/.exec(ks);
     assert.ok(m, 'no config.json heredoc in the kickstart');
     const cfg = parseConfig(m[1], 'config.json');
@@ -63,7 +63,7 @@ test('the agent accepts the config.json the xs-agent layer writes, for every mac
 test('netboot kickstarts fetch layer files from the install server', async () => {
   const site = await loadSite('rioja', { root: PROJECT_DIR });
   const layers = await resolveLayers(site);
-  const ks = await renderKickstart({ site, layers, mediaRoot: 'http://10.0.2.2:8080/rioja' });
+  const ks = await renderKickstart({ site, layers, mediaRoot: 'http://10.0.2.2:8080/rioja', repos: [] });
   assert.doesNotMatch(ks, /cp -a/);
   assert.match(ks, /^curl -fsS --retry 3 --create-dirs -o \/mnt\/sysimage\/etc\/motd http:\/\/10\.0\.2\.2:8080\/rioja\/xsbuild\/root\/etc\/motd$/m);
   assert.match(ks, /^curl -fsS --retry 5 -o \/mnt\/sysimage\/usr\/sbin\/xs-agent\.part http:\/\/10\.0\.2\.2:8080\/rioja\/xsbuild\/xs-agent$/m);

@@ -1,0 +1,43 @@
+// Stage "master": the ISO from the stage plan's grafts and the base's boot setup. A base
+// describes how its media is mastered as data (MasterSpec); this is the one place that
+// turns it into xorriso runs, so no stage hands another a closure.
+import path from 'node:path';
+import { masterIso } from '../tools/xorriso.js';
+import { remasterIso } from '../tools/xorriso-remaster.js';
+import { implantIsoMd5 } from '../tools/isomd5.js';
+import type { Graft } from '../tools/xorriso.js';
+
+export type MasterSpec =
+  /** Our own boot chain, mastered from scratch (the demo base). */
+  | { kind: 'fresh'; bios: { image: string; catalog: string; hybridMbr: string }; efi: { image: string } }
+  /**
+   * An installer base remastered: an ISO replayed with its boot setup, or a tree with
+   * the lorax layout; the media checksum Anaconda checks is implanted again afterwards.
+   */
+  | {
+      kind: 'remaster';
+      indev?: string;
+      treeRoot?: string;
+      appendPartitions: { n: number; type: string; image: string; efi: boolean }[];
+      boot?: { biosImage: string; catalog: string; hybridMbr: string; efiImage: string };
+    };
+
+export interface MasterInput {
+  output: string;
+  volumeId: string;
+  epoch: number;
+  grafts: Graft[];
+  onProgress: (pct: number) => void;
+}
+
+export async function masterMedia(spec: MasterSpec, i: MasterInput): Promise<void> {
+  if (spec.kind === 'fresh') {
+    await masterIso({ ...i, bios: spec.bios, efi: spec.efi });
+    return;
+  }
+  const tree = spec.treeRoot;
+  // A tree's own files are mapped as one directory; only our files go in one by one.
+  const grafts = tree ? i.grafts.filter((g) => !g.source.startsWith(tree + path.sep)) : i.grafts;
+  await remasterIso({ ...i, grafts, indev: spec.indev, treeRoot: tree, appendPartitions: spec.appendPartitions, boot: spec.boot });
+  await implantIsoMd5(i.output);
+}
