@@ -21,6 +21,8 @@ export interface BuildOptions {
   reporter: Reporter;
   /** EnrolTokensFile (xsbuild fleet tokens): each machine's token in its netboot kickstart. */
   enrolTokens?: string;
+  /** Benchmarks only (builder/plan/realize.ts). */
+  bareXorrisoRun?: boolean;
 }
 
 export interface Validated {
@@ -38,7 +40,7 @@ export async function validateSite(opts: Pick<BuildOptions, 'site' | 'release' |
 
 export async function buildSite(opts: BuildOptions): Promise<BuildResult> {
   const planned = await planBuild(opts, opts.reporter);
-  return realize(planned, { cacheDir: path.resolve(opts.cacheDir ?? path.join(planned.site.root, '.cache')), reporter: opts.reporter });
+  return realize(planned, { cacheDir: path.resolve(opts.cacheDir ?? path.join(planned.site.root, '.cache')), reporter: opts.reporter, bareXorrisoRun: opts.bareXorrisoRun });
 }
 
 export { human };

@@ -2,8 +2,8 @@
 // describes how its media is mastered as data (MasterSpec); this is the one place that
 // turns it into xorriso runs, so no stage hands another a closure.
 import path from 'node:path';
-import { masterIso } from '../tools/xorriso.js';
-import { remasterIso } from '../tools/xorriso-remaster.js';
+import { masterIsoArgs, runXorriso } from '../tools/xorriso.js';
+import { remasterArgs } from '../tools/xorriso-remaster.js';
 import { implantIsoMd5 } from '../tools/isomd5.js';
 import type { Graft } from '../tools/xorriso.js';
 
@@ -30,14 +30,18 @@ export interface MasterInput {
   onProgress: (pct: number) => void;
 }
 
-export async function masterMedia(spec: MasterSpec, i: MasterInput): Promise<void> {
+/** Masters the ISO; returns the xorriso arguments it ran (a benchmark repeats them bare). */
+export async function masterMedia(spec: MasterSpec, i: MasterInput): Promise<{ xorrisoArgs: string[] }> {
   if (spec.kind === 'fresh') {
-    await masterIso({ ...i, bios: spec.bios, efi: spec.efi });
-    return;
+    const xorrisoArgs = masterIsoArgs({ ...i, bios: spec.bios, efi: spec.efi });
+    await runXorriso(xorrisoArgs, i.epoch, i.onProgress);
+    return { xorrisoArgs };
   }
   const tree = spec.treeRoot;
   // A tree's own files are mapped as one directory; only our files go in one by one.
   const grafts = tree ? i.grafts.filter((g) => !g.source.startsWith(tree + path.sep)) : i.grafts;
-  await remasterIso({ ...i, grafts, indev: spec.indev, treeRoot: tree, appendPartitions: spec.appendPartitions, boot: spec.boot });
+  const xorrisoArgs = remasterArgs({ ...i, grafts, indev: spec.indev, treeRoot: tree, appendPartitions: spec.appendPartitions, boot: spec.boot });
+  await runXorriso(xorrisoArgs, i.epoch, i.onProgress);
   await implantIsoMd5(i.output);
+  return { xorrisoArgs };
 }
