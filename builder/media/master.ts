@@ -2,7 +2,8 @@
 // describes how its media is mastered as data (MasterSpec); this is the one place that
 // turns it into xorriso runs, so no stage hands another a closure.
 import path from 'node:path';
-import { masterIsoArgs, runXorriso } from '../tools/xorriso.js';
+import { masterIsoHashed, runXorriso } from '../tools/xorriso.js';
+import { sha256File } from '../hash.js';
 import { remasterArgs } from '../tools/xorriso-remaster.js';
 import { implantIsoMd5 } from '../tools/isomd5.js';
 import type { Graft } from '../tools/xorriso.js';
@@ -30,18 +31,22 @@ export interface MasterInput {
   onProgress: (pct: number) => void;
 }
 
-/** Masters the ISO; returns the xorriso arguments it ran (a benchmark repeats them bare). */
-export async function masterMedia(spec: MasterSpec, i: MasterInput): Promise<{ xorrisoArgs: string[] }> {
+/**
+ * Masters the ISO and returns its sha256 (the one read of the image), with the xorriso
+ * arguments that write it to a file (a benchmark repeats them bare).
+ */
+export async function masterMedia(spec: MasterSpec, i: MasterInput): Promise<{ xorrisoArgs: string[]; sha256: string }> {
   if (spec.kind === 'fresh') {
-    const xorrisoArgs = masterIsoArgs({ ...i, bios: spec.bios, efi: spec.efi });
-    await runXorriso(xorrisoArgs, i.epoch, i.onProgress);
-    return { xorrisoArgs };
+    const r = await masterIsoHashed({ ...i, bios: spec.bios, efi: spec.efi });
+    return { xorrisoArgs: r.args, sha256: r.sha256 };
   }
   const tree = spec.treeRoot;
   // A tree's own files are mapped as one directory; only our files go in one by one.
   const grafts = tree ? i.grafts.filter((g) => !g.source.startsWith(tree + path.sep)) : i.grafts;
   const xorrisoArgs = remasterArgs({ ...i, grafts, indev: spec.indev, treeRoot: tree, appendPartitions: spec.appendPartitions, boot: spec.boot });
   await runXorriso(xorrisoArgs, i.epoch, i.onProgress);
+  // The checksum implanted into the volume descriptor changes the image's first bytes,
+  // so it can only be hashed after (one read, from the page cache).
   await implantIsoMd5(i.output);
-  return { xorrisoArgs };
+  return { xorrisoArgs, sha256: await sha256File(i.output) };
 }

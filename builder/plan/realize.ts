@@ -22,7 +22,7 @@ import { cachedStage, stageKey } from '../cache/store.js';
 import { installedVersions } from '../tools/debian.js';
 import { checkInterrupted, interrupt } from '../tools/exec.js';
 import { runXorriso } from '../tools/xorriso.js';
-import { sha256, sha256File } from '../hash.js';
+import { sha256 } from '../hash.js';
 import { humanSize as human } from '../diff/format.js';
 import type { Planned } from './plan.js';
 import type { Reporter } from '../progress.js';
@@ -148,8 +148,9 @@ export async function realize(p: Planned, o: RealizeOptions): Promise<BuildResul
     });
     const xorrisoSeconds = (Date.now() - tx) / 1000;
     const bareXorrisoSeconds = o.bareXorrisoRun ? await bareXorriso(mastered.xorrisoArgs, iso, epoch) : undefined;
-    // The one read of the finished ISO: manifest.json and SHA256SUMS both take it.
-    const isoSha256 = await sha256File(iso);
+    // Hashed as it was written (or once after, for a remaster): manifest.json and
+    // SHA256SUMS both take this.
+    const isoSha256 = mastered.sha256;
 
     r.stage('verify');
     await verifyIso({ iso, workDir: gen, expect: [{ isoPath: '/ks.cfg', sha256: sha256(p.kickstart) }, { isoPath: '/.xsbuild/manifest.json', sha256: sha256(inner) }] });

@@ -1,5 +1,6 @@
 // The one place that starts external processes. Every tool wrapper calls `run`, so
 // environment (TZ, locale, SOURCE_DATE_EPOCH) and error reporting are uniform.
+import { createWriteStream } from 'node:fs';
 import { execa, type Options } from 'execa';
 import { BuildError } from '../errors.js';
 
@@ -33,6 +34,55 @@ export interface RunOptions {
   timeout?: number;
   /** Return output even when the exit status is not 0 (tools that exit 1 for "some"). */
   allowFailure?: boolean;
+}
+
+/**
+ * Like `run`, but the program's standard output is a stream of bytes written to `file`,
+ * passing each chunk to `onData` first (to hash an image while it is written, instead of
+ * reading it back). The file is complete when this resolves.
+ */
+export async function runToFile(cmd: string, args: string[], file: string, onData: (chunk: Buffer) => void, opts: Pick<RunOptions, 'env' | 'onLine' | 'cwd'> = {}): Promise<void> {
+  const child = execa(cmd, args, {
+    cwd: opts.cwd,
+    env: baseEnv(opts.env),
+    extendEnv: false,
+    reject: false,
+    buffer: { stdout: false, stderr: true },
+    encoding: 'buffer',
+    cancelSignal: stopAll.signal,
+  });
+  const out = createWriteStream(file);
+  const written = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    onData(chunk);
+    // Back-pressure: the program waits while the disk catches up.
+    if (!out.write(chunk)) {
+      child.stdout!.pause();
+      out.once('drain', () => child.stdout!.resume());
+    }
+  });
+  child.stdout!.on('end', () => out.end());
+  if (opts.onLine) {
+    const onLine = opts.onLine;
+    let buf = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      const parts = buf.split(/\r?\n|\r/);
+      buf = parts.pop() ?? '';
+      for (const p of parts) if (p) onLine(p);
+    });
+  }
+  const r = await child;
+  await written;
+  checkInterrupted();
+  if (r.failed) {
+    if ((r as { code?: string }).code === 'ENOENT') throw new BuildError(`${cmd} is not installed`, `install it with: make deps (or apt-get install the Debian package providing ${cmd})`);
+    const tail = Buffer.from(r.stderr ?? '').toString().split('\n').slice(-15).join('\n');
+    throw new BuildError(`${cmd} exited with ${r.exitCode ?? r.signal}`, `command: ${cmd} ${args.join(' ')}\n${tail}`);
+  }
 }
 
 export interface RunResult {

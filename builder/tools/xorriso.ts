@@ -1,7 +1,8 @@
 // The one wrapper around xorriso. It masters a hybrid ISO (isolinux for BIOS, an EFI
 // El Torito image that doubles as a GPT partition for USB) from graft points, so large
 // content is mapped from where it lives instead of being copied into a staging tree.
-import { run } from './exec.js';
+import { createHash } from 'node:crypto';
+import { run, runToFile } from './exec.js';
 
 export interface Graft {
   /** Absolute path inside the ISO. */
@@ -64,14 +65,34 @@ export async function masterIso(i: MasterIsoInput): Promise<void> {
   await runXorriso(masterIsoArgs(i), i.epoch, i.onProgress);
 }
 
+/**
+ * The same image, written through a pipe: xorriso writes the ISO to its standard output
+ * (byte-identical to writing the file itself: it is produced in one sequential pass) and
+ * we hash it on the way to disk. Returns the image's sha256: no second read of a
+ * library-sized file.
+ */
+export async function masterIsoHashed(i: MasterIsoInput): Promise<{ args: string[]; sha256: string }> {
+  const fileArgs = masterIsoArgs(i);
+  const at = fileArgs.indexOf('-output');
+  // Standard output must be named before any other argument (xorriso's "start argument").
+  const args = ['-outdev', '-', ...fileArgs.slice(0, at), ...fileArgs.slice(at + 2)];
+  const h = createHash('sha256');
+  await runToFile('xorriso', args, i.output, (c) => h.update(c), { env: { SOURCE_DATE_EPOCH: String(i.epoch) }, onLine: progressLine(i.onProgress) });
+  return { args: fileArgs, sha256: h.digest('hex') };
+}
+
+function progressLine(onProgress?: (percent: number) => void): (line: string) => void {
+  return (line) => {
+    const m = /([0-9.]+)% done/.exec(line);
+    if (m && onProgress) onProgress(Number(m[1]));
+  };
+}
+
 /** Run an image-writing xorriso: dates from the epoch, its percentage as progress. */
 export async function runXorriso(args: string[], epoch: number, onProgress?: (percent: number) => void): Promise<void> {
   await run('xorriso', args, {
     env: { SOURCE_DATE_EPOCH: String(epoch) },
-    onLine: (line) => {
-      const m = /([0-9.]+)% done/.exec(line);
-      if (m && onProgress) onProgress(Number(m[1]));
-    },
+    onLine: progressLine(onProgress),
   });
 }
 

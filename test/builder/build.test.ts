@@ -134,9 +134,12 @@ test('a second concurrent build of the same site is refused; Ctrl-C leaves out/ 
     const running = runCli(['build', 'rioja', '--out', tmp], { started: (c) => (first = c) });
     // Wait for the first build to hold the lock.
     for (let i = 0; i < 100 && !(await stat(path.join(tmp, '.rioja.lock')).catch(() => undefined)); i++) await sleep(50);
+    // Held where it is (a warm build takes seconds), so the second build meets it.
+    first!.kill('SIGSTOP');
     const second = await runCli(['build', 'rioja', '--out', tmp]);
     assert.equal(second.code, 1, second.stderr);
     assert.match(second.stderr, /another build of site rioja is running \(pid \d+\)/);
+    first!.kill('SIGCONT');
     first!.kill('SIGINT');
     const r = await running;
     assert.equal(r.code, 130, `the interrupted build: ${r.stderr}`);
