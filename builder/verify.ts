@@ -5,7 +5,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { BuildError } from './errors.js';
 import { extractFromIso, reportElTorito } from './tools/xorriso.js';
-import { sha256File } from './hash.js';
+import { sha256File } from '../lib/hash.js';
 
 export interface VerifyInput {
   iso: string;

@@ -3,10 +3,10 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildError, InputError, InputErrors } from '../errors.js';
-import { humanSize } from './format.js';
+import { humanSize } from '../../lib/size.js';
 import { parseDiffArgs, USAGE } from './args.js';
 import { compare } from './compare.js';
-import { DiffError } from './errors.js';
+import { isRefusal } from './errors.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderText } from './render-text.js';
 import type { DiffReport } from './report-types.js';
@@ -72,7 +72,7 @@ export async function runDiff(argv: string[], io: DiffIo = { stdout: process.std
     await new Promise<void>((resolve, reject) => io.stdout.write(text, (e) => (e ? reject(e) : resolve())));
     return report.same ? 0 : 1;
   } catch (e) {
-    if (e instanceof DiffError) {
+    if (isRefusal(e)) {
       io.stderr.write(`xsbuild diff: ${e.message}\n`);
       return 2;
     }

@@ -10,7 +10,7 @@ import type { LoadedSite } from '../site.js';
 import type { ResolvedLayers } from '../layers.js';
 import type { Reporter } from '../progress.js';
 import { renderKickstart } from '../render.js';
-import { sha256 } from '../hash.js';
+import { sha256 } from '../../lib/hash.js';
 import { BuildError, InputError } from '../errors.js';
 import { ipxeFile, type IpxeFile } from '../tools/ipxe.js';
 import { buildEtherboot } from '../etherboot.js';

@@ -1,7 +1,7 @@
 // `xsbuild diff` on damaged input: empty, truncated, non-ISO files and a small real ISO
 // (xorriso, Rock Ridge + Joliet, with and without a manifest) with truncations, bit flips
 // and overwritten ranges, biased to the metadata at the start of the image. Every run
-// ends in a report or a DiffError (exit 2, a message naming the file), never anything
+// ends in a report or a refusal (exit 2, a message naming the file), never anything
 // else, within a time bound. FUZZ_SEED / FUZZ_RUNS replay or widen it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,8 +11,9 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { diffReleases, runDiff } from '../../builder/diff/command.js';
-import { DiffError } from '../../builder/diff/errors.js';
-import { IsoImage } from '../../builder/diff/iso9660.js';
+import { isRefusal } from '../../builder/diff/errors.js';
+import { FileFormatError } from '../../lib/errors.js';
+import { IsoImage } from '../../lib/iso9660.js';
 import { makeIso, tempDir, writeManifest, writeTree } from './fixtures.js';
 import { runCli } from '../helpers/project.js';
 
@@ -139,13 +140,13 @@ describe('xsbuild diff on damaged and foreign input', () => {
           if (report.same) tally.same++;
           else tally.different++;
         } catch (e) {
-          if (!(e instanceof DiffError)) assert.fail(`not a DiffError: ${(e as Error)?.stack ?? String(e)}`);
+          if (!isRefusal(e)) assert.fail(`not a refusal: ${(e as Error)?.stack ?? String(e)}`);
           assert.match(e.message, /damaged\.iso/, 'the message names the file');
           tally.refused++;
         }
         // The reader on its own, every file: diff reads only what its sections need.
         const refusedOnly = (e: unknown) => {
-          if (!(e instanceof DiffError)) assert.fail(`reader: not a DiffError: ${(e as Error)?.stack ?? String(e)}`);
+          if (!(e instanceof FileFormatError)) assert.fail(`reader: not a FileFormatError: ${(e as Error)?.stack ?? String(e)}`);
         };
         const img = await IsoImage.open(target).catch((e: unknown) => refusedOnly(e));
         if (img) {
@@ -183,7 +184,7 @@ describe('xsbuild diff on damaged and foreign input', () => {
     await writeFile(p, bytes);
     const img = await IsoImage.open(p);
     try {
-      await assert.rejects(img.readFile('/ks.cfg'), (e: unknown) => e instanceof DiffError && /past the end of the image/.test(e.message));
+      await assert.rejects(img.readFile('/ks.cfg'), (e: unknown) => e instanceof FileFormatError && /past the end of the image/.test(e.message));
     } finally {
       await img.close();
     }
