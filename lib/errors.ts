@@ -7,3 +7,13 @@ export class FileFormatError extends Error {
     this.name = 'FileFormatError';
   }
 }
+
+/**
+ * How every command reports a failure on stderr: `error: <message>`, then `  hint: <hint>`
+ * when there is advice. A hint says in words what to do; it holds a command line only
+ * when running that command is the fix. `output` (what a failed tool printed) follows as
+ * is. The lines come without a final newline.
+ */
+export function errorText(message: string, hint?: string, output?: string): string {
+  return [`error: ${message}`, ...(hint ? [`  hint: ${hint}`] : []), ...(output ? [output.trimEnd()] : [])].join('\n');
+}

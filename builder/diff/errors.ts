@@ -1,5 +1,3 @@
-import { FileFormatError } from '../../lib/errors.js';
-
 // One error type for everything that should end `xsbuild diff` with exit status 2:
 // the message is written for the user (it names the file and says what to do), so the
 // command prints it as is, without a stack trace.
@@ -10,7 +8,3 @@ export class DiffError extends Error {
   }
 }
 
-/** What ends `xsbuild diff` with exit 2 and its message as is: a DiffError, or a shared reader refusing a damaged file. */
-export function isRefusal(e: unknown): e is Error {
-  return e instanceof DiffError || e instanceof FileFormatError;
-}
