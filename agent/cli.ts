@@ -8,6 +8,7 @@ import { stdoutLogger, type Logger } from './log.js';
 import { exitCodeFor, formatStatus, overall, readStatus, STATUS_PATH } from './status.js';
 import { openTarget, type Target } from './target.js';
 import { AGENT_COMMIT, AGENT_VERSION } from './version.js';
+import { errorText } from '../lib/errors.js';
 import { PULL_OPTIONS, PULL_USAGE, runPull } from './pull/command.js';
 import { DEFAULT_STATE, StateDir } from './pull/state.js';
 import { ENROL_OPTIONS, ENROL_USAGE, IDENTITY_OPTIONS, IDENTITY_USAGE, runEnrol, runIdentity } from './fleet/command.js';
@@ -66,7 +67,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
   const command = COMMANDS[cmd];
   if (!command) {
-    io.err(`xs-agent: unknown command "${cmd}" (see xs-agent --help)`);
+    io.err(errorText(`unknown command "${cmd}"`, `the commands are ${Object.keys(COMMANDS).join(', ')}; xs-agent --help says what each does`));
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -77,7 +78,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   try {
     opts = parseOptions(rest, command.options);
   } catch (e) {
-    io.err(`xs-agent ${cmd}: ${(e as Error).message} (see xs-agent ${cmd} --help)`);
+    io.err(errorText(`${cmd}: ${(e as Error).message}`, `xs-agent ${cmd} --help lists its options`));
     return EXIT_USAGE;
   }
   const target = await openTarget(str(opts.get('root')) ?? '/');
@@ -96,7 +97,7 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
     only = steps.split(',').filter(Boolean);
     const bad = only.filter((s) => !STEP_NAMES.includes(s));
     if (bad.length || only.length === 0) {
-      io.err(`xs-agent: --steps: unknown step ${bad.join(', ') || '(none given)'}; steps are ${STEP_NAMES.join(', ')}`);
+      io.err(errorText(`--steps: unknown step ${bad.join(', ') || '(none given)'}`, `the steps are ${STEP_NAMES.join(', ')}`));
       return EXIT_USAGE;
     }
   }
@@ -107,13 +108,13 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
   } catch (e) {
     const msg = e instanceof ConfigError ? e.message : `${shown}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
     // A bad config is for an operator to fix: exit 2, and nothing is changed.
-    io.err(`xs-agent: config: ${msg}`);
+    io.err(errorText(`config: ${msg}`));
     return 2;
   }
   const libSource = str(opts.get('library-source'));
   if (libSource !== undefined) {
     if (!config.library) {
-      io.err(`xs-agent: --library-source: ${shown} has no "library" section to override`);
+      io.err(errorText(`--library-source: ${shown} has no "library" section to override`, 'leave the option out, or give the site a library section and rebuild'));
       return 2;
     }
     config.library.source = libSource;
@@ -124,7 +125,7 @@ async function runFirstboot(target: Target, opts: Map<string, string | true>, io
     // gets it here, so its first pull can enrol at once. Never a reason to fail.
     await loadIdentity(target.fs.p(DEFAULT_STATE)).then(
       (id) => id.created.length && io.out(`xs-agent: made ${id.created.join(', ')} (this server's identity)`),
-      (e: Error) => io.err(`xs-agent: identity: ${e.message}`),
+      (e: Error) => io.err(errorText(`identity: ${e.message}`)),
     );
   }
   const mine = Object.fromEntries(Object.entries(doc.steps).filter(([n]) => !only || only.includes(n)));
@@ -138,7 +139,7 @@ async function runStatus(target: Target, stateDir: string, json: boolean, io: Io
   try {
     doc = await readStatus(target.fs);
   } catch (e) {
-    io.err(`xs-agent: ${(e as Error).message}`);
+    io.err(errorText((e as Error).message));
     return 1;
   }
   const enrolment = await enrolmentStatus(stateDir);

@@ -1,5 +1,5 @@
 // Rendering of the files that pin a role to a NIC. Pure: assignments in, file list out.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lib/hash.js';
 import type { Assignment } from './roles.js';
 
 export interface PlannedFile {
@@ -49,7 +49,7 @@ export const PERMANENT_MAC_SINCE = 245;
 
 /** UUID derived from the role and MAC, so re-rendering gives the same file (and profile). */
 export function stableUuid(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('\0')).digest('hex');
+  const h = sha256(parts.join('\0'));
   const v = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   return v;
 }

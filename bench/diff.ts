@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { humanSize } from '../builder/diff/format.js';
+import { humanSize } from '../lib/size.js';
 import { makeIso, writeManifest, writeTree, type ReleaseMeta } from '../test/diff/fixtures.js';
 
 const { values } = parseArgs({

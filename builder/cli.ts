@@ -4,7 +4,8 @@ import path from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { buildSite, validateSite, human } from './pipeline.js';
 import { progressMode, reporter } from './progress.js';
-import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT, EXIT_OK } from './errors.js';
+import { errorText } from '../lib/errors.js';
+import { InputError, errorReport, exitCodeFor, problems, EXIT_BAD_INPUT, EXIT_OK } from './errors.js';
 import { SiteSchema, LayerSchema } from './schema.js';
 import { PROJECT_DIR } from './paths.js';
 import { parseCli } from './cliargs.js';
@@ -49,6 +50,8 @@ Environment:
 Exit status: 0 ok, 1 build failed, 2 bad input (the message names file:line:col),
 130 interrupted (the output directory is left as it was).
 `;
+
+const COMMANDS = ['build', 'validate', 'schema', 'diff', 'keys', 'publish', 'bundle', 'serve', 'fleet'];
 
 /** Each command's own --help. */
 const COMMAND_HELP: Record<string, string> = {
@@ -115,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const usage = COMMAND_HELP[cmd];
   if (!usage) {
-    process.stderr.write(`error: command line: unknown command "${cmd}"\n  hint: xsbuild --help\n`);
+    process.stderr.write(`${errorText(`command line: unknown command "${cmd}"`, `the commands are ${COMMANDS.join(', ')}; xsbuild --help says what each does`)}\n`);
     return EXIT_BAD_INPUT;
   }
   let parsed;
@@ -171,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
         return EXIT_OK;
       }
       default:
-        throw new InputError({ file: 'command line' }, `unknown command "${cmd}"`, 'run xsbuild --help');
+        throw new InputError({ file: 'command line' }, `unknown command "${cmd}"`, 'xsbuild --help lists the commands');
     }
   } catch (e) {
     report(e, r);
@@ -186,16 +189,13 @@ function parseSize(text: string): number {
 }
 
 function one(positionals: string[], cmd: string): string {
-  if (positionals.length !== 1) throw new InputError({ file: 'command line' }, `${cmd} takes exactly one site`, `xsbuild ${cmd} <site|site.yaml>`);
+  if (positionals.length !== 1) throw new InputError({ file: 'command line' }, `${cmd} takes exactly one site`, 'name one site: a name under sites/, or the path of its .yaml file');
   return positionals[0];
 }
 
 function report(e: unknown, r: ReturnType<typeof reporter>): void {
-  if (e instanceof InputErrors) for (const x of e.errors) r.error(x.message);
-  else if (e instanceof InputError) r.error(e.message);
-  else if (e instanceof BuildError) r.error(`${e.message}${e.detail ? `\n${e.detail}` : ''}`);
-  else if (e instanceof Error && e.name === 'Interrupted') r.error(`${e.message}; nothing was written to the output directory`);
-  else r.error(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+  if (e instanceof Error && e.name === 'Interrupted') r.error({ message: `${e.message}; nothing was written to the output directory` });
+  else for (const p of problems(e)) r.error(p);
 }
 
 main(process.argv.slice(2)).then(
@@ -203,7 +203,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(errorReport(e));
     process.exitCode = 1;
   },
 );

@@ -25,7 +25,7 @@ export function parseCli<O extends Options>(command: string, args: string[], opt
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      throw new InputError({ file: 'command line' }, `xsbuild ${command}: ${describe(e as Error)}`, `xsbuild ${command} --help`);
+      throw new InputError({ file: 'command line' }, `xsbuild ${command}: ${describe(e as Error)}`, `xsbuild ${command} --help lists its options`);
     }
     throw e;
   }

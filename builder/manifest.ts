@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { readdir, writeFile } from 'node:fs/promises';
 import { MANIFEST_VERSION, type Manifest, type ManifestFile, type ManifestRepo, type BootEntry } from './manifest-types.js';
-import { sha256File } from './hash.js';
+import { sha256File } from '../lib/hash.js';
 import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { Media } from './media/types.js';

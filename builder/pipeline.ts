@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { planBuild, type Planned } from './plan/plan.js';
 import { realize, type BuildResult } from './plan/realize.js';
-import { humanSize as human } from './diff/format.js';
+import { humanSize as human } from '../lib/size.js';
 import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { Reporter } from './progress.js';

@@ -1,5 +1,8 @@
 // Progress for long steps: a rewriting status line on a TTY, plain lines in CI
 // (CI=true or not a TTY), JSON events (one per line on stdout) with --json.
+import { errorText } from '../lib/errors.js';
+import type { Problem } from './errors.js';
+
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
 export interface Reporter {
@@ -7,7 +10,7 @@ export interface Reporter {
   percent(stage: string, pct: number): void;
   info(msg: string): void;
   result(data: object): void;
-  error(msg: string): void;
+  error(p: Problem): void;
 }
 
 export function progressMode(json: boolean): ProgressMode {
@@ -52,10 +55,10 @@ export function reporter(mode: ProgressMode): Reporter {
     result(data) {
       if (mode === 'json') return emit({ event: 'result', ...data });
     },
-    error(msg) {
-      if (mode === 'json') return emit({ event: 'error', message: msg });
+    error(p) {
+      if (mode === 'json') return emit({ event: 'error', ...p });
       clearLive();
-      process.stderr.write(`error: ${msg}\n`);
+      process.stderr.write(`${errorText(p.message, p.hint, p.output)}\n`);
     },
   };
 }

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { InputError, InputErrors, type SourcePosition } from './errors.js';
 import { insideRoot } from './paths.js';
-import { sha256File } from './hash.js';
+import { sha256File } from '../lib/hash.js';
 import { rpmHeader, nevra, type RpmHeader } from './tools/rpm.js';
 import { createRepo } from './tools/createrepo.js';
 import { dnfResolve } from './tools/dnf.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { BuildError } from './errors.js';
 import { extractFromIso, reportElTorito } from './tools/xorriso.js';
-import { sha256File } from './hash.js';
+import { sha256File } from '../lib/hash.js';
 
 export interface VerifyInput {
   iso: string;
@@ -15,10 +15,10 @@ export interface VerifyInput {
 
 export async function verifyIso(i: VerifyInput): Promise<void> {
   const report = await reportElTorito(i.iso);
-  if (!/El Torito boot img\s*:\s*1\s+BIOS/.test(report)) throw new BuildError(`${i.iso}: no BIOS El Torito boot image`, report);
-  if (!/El Torito boot img\s*:\s*2\s+UEFI/.test(report)) throw new BuildError(`${i.iso}: no UEFI El Torito boot image`, report);
-  if (!/MBR.*isohybrid/i.test(report) && !/isohybrid/i.test(report)) throw new BuildError(`${i.iso}: no isohybrid MBR`, report);
-  if (!/GPT/.test(report)) throw new BuildError(`${i.iso}: no GPT for USB UEFI boot`, report);
+  if (!/El Torito boot img\s*:\s*1\s+BIOS/.test(report)) throw new BuildError(`${i.iso}: no BIOS El Torito boot image`, undefined, report);
+  if (!/El Torito boot img\s*:\s*2\s+UEFI/.test(report)) throw new BuildError(`${i.iso}: no UEFI El Torito boot image`, undefined, report);
+  if (!/MBR.*isohybrid/i.test(report) && !/isohybrid/i.test(report)) throw new BuildError(`${i.iso}: no isohybrid MBR`, undefined, report);
+  if (!/GPT/.test(report)) throw new BuildError(`${i.iso}: no GPT for USB UEFI boot`, undefined, report);
   for (const e of i.expect) {
     const dest = path.join(i.workDir, `verify-${path.basename(e.isoPath)}`);
     await extractFromIso(i.iso, e.isoPath, dest);

@@ -5,6 +5,7 @@
 //             (network, disk; retried)
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfig, type AgentConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { errorText } from '../../lib/errors.js';
 import type { Target } from '../target.js';
 import { DEFAULT_STATE, StateDir } from '../pull/state.js';
 import { loadIdentity, publicHalves, SEAL_KEY_FILE, SIGNING_KEY_FILE } from './identity.js';
@@ -41,7 +42,7 @@ export async function runIdentity(target: Target, opts: Opts, io: Io): Promise<n
     }
     return 0;
   } catch (e) {
-    io.err(`xs-agent: identity: ${(e as Error).message}`);
+    io.err(errorText(`identity: ${(e as Error).message}`));
     return 1;
   }
 }
@@ -53,11 +54,11 @@ export async function fleetContext(target: Target, configPath: string, state: st
   try {
     cfg = parseConfig(await target.fs.readText(configPath), shown);
   } catch (e) {
-    io.err(`xs-agent: config: ${e instanceof ConfigError ? e.message : `${shown}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`}`);
+    io.err(errorText(`config: ${e instanceof ConfigError ? e.message : `${shown}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`}`));
     return ENROL_EXIT.refused;
   }
   if (!cfg.fleet) {
-    io.err(`xs-agent: enrol: ${shown} has no "fleet" section; add fleet: { url, publicKey } to the site (sites/<site>.yaml) and rebuild, or write it into the config`);
+    io.err(errorText(`enrol: ${shown} has no "fleet" section`, 'add fleet: { url, publicKey } to the site (sites/<site>.yaml) and rebuild, or write it into the config'));
     return ENROL_EXIT.refused;
   }
   return { fs: target.fs, state: new StateDir(state), site: cfg.site, release: cfg.release, host: await hostName(target.fs, cfg.hostname), fleet: cfg.fleet, log: io.out, timeoutMs: cfg.timeouts.report * 1000 };
@@ -73,7 +74,7 @@ export async function runEnrol(target: Target, opts: Opts, io: Io): Promise<numb
   } catch (e) {
     const refused = e instanceof EnrolRefused;
     if (opts.has('json')) io.out(JSON.stringify({ status: refused ? 'refused' : 'failed', message: (e as Error).message }, null, 2));
-    io.err(`xs-agent: enrol ${refused ? 'refused' : 'failed'}: ${(e as Error).message}`);
+    io.err(errorText(`enrol ${refused ? 'refused' : 'failed'}: ${(e as Error).message}`));
     return refused ? ENROL_EXIT.refused : ENROL_EXIT.failed;
   }
   if (opts.has('json')) io.out(JSON.stringify(r, null, 2));
@@ -92,6 +93,6 @@ export async function enrolBeforePull(ctx: EnrolContext, stickDir: string | unde
     const r = stickDir ? await enrolStick(ctx, stickDir) : await enrolOnline(ctx);
     io.out(`xs-agent: enrol ${r.status}${r.message ? `: ${r.message}` : ''}`);
   } catch (e) {
-    io.err(`xs-agent: enrol: ${(e as Error).message} (the pull goes on; the next one tries again)`);
+    io.err(errorText(`enrol: ${(e as Error).message} (the pull goes on; the next one tries again)`));
   }
 }

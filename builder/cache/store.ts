@@ -5,7 +5,7 @@
 // does not match. Deleting .cache/ at any time only costs rebuilding.
 import path from 'node:path';
 import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { sha256, sha256File } from '../hash.js';
+import { sha256, sha256File } from '../../lib/hash.js';
 
 const FORMAT = 1;
 export const STAGES_DIR = 'stages';

@@ -2,11 +2,10 @@
 // 0 same, 1 different, 2 trouble (bad arguments, unreadable or damaged input).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BuildError, InputError, InputErrors } from '../errors.js';
-import { humanSize } from './format.js';
+import { BuildError, InputError, InputErrors, errorReport } from '../errors.js';
+import { humanSize } from '../../lib/size.js';
 import { parseDiffArgs, USAGE } from './args.js';
 import { compare } from './compare.js';
-import { DiffError } from './errors.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderText } from './render-text.js';
 import type { DiffReport } from './report-types.js';
@@ -45,7 +44,7 @@ async function diffRepoAgainstSite(repo: string, site: string, json: boolean, io
     return r.changed ? 1 : 0;
   } catch (e) {
     if (e instanceof InputError || e instanceof InputErrors || e instanceof BuildError) {
-      io.stderr.write(`xsbuild diff: ${e.message}${e instanceof BuildError && e.detail ? `\n  hint: ${e.detail}` : ''}\n`);
+      io.stderr.write(errorReport(e));
       return 2;
     }
     throw e;
@@ -72,11 +71,9 @@ export async function runDiff(argv: string[], io: DiffIo = { stdout: process.std
     await new Promise<void>((resolve, reject) => io.stdout.write(text, (e) => (e ? reject(e) : resolve())));
     return report.same ? 0 : 1;
   } catch (e) {
-    if (e instanceof DiffError) {
-      io.stderr.write(`xsbuild diff: ${e.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`xsbuild diff: unexpected failure: ${(e as Error).stack ?? String(e)}\n`);
+    // Every failure is exit 2 (0 and 1 mean same and different); a refusal is a message
+    // for the user, anything else a bug with its stack trace.
+    io.stderr.write(errorReport(e));
     return 2;
   }
 }

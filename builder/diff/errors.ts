@@ -7,3 +7,4 @@ export class DiffError extends Error {
     this.name = 'DiffError';
   }
 }
+

@@ -1,7 +1,7 @@
 // Progress for the one long step (hashing images without manifests), on stderr so
 // stdout stays clean for --json: a self-updating line on a terminal, a plain line every
 // few seconds otherwise (CI logs), nothing for small jobs.
-import { humanSize } from './format.js';
+import { humanSize } from '../../lib/size.js';
 
 const SMALL = 64 << 20;
 

@@ -1,6 +1,7 @@
 // Markdown for pull-request comments: the same sections as the text view, as tables,
 // with long lists folded into <details> so the comment stays readable.
-import { humanDelta, humanSize, plural } from './format.js';
+import { humanDelta, humanSize } from '../../lib/size.js';
+import { plural } from './format.js';
 import type { DiffReport } from './report-types.js';
 
 const FOLD = 20;

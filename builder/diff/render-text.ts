@@ -1,7 +1,8 @@
 // The terminal view: one block per section that has something to say, aligned columns,
 // sizes in human units, colour only when the caller asks for it (a TTY).
 import type { BootEntry } from '../manifest-types.js';
-import { COLOUR, PLAIN, columns, humanDelta, humanSize, plural, type Palette } from './format.js';
+import { humanDelta, humanSize } from '../../lib/size.js';
+import { COLOUR, PLAIN, columns, plural, type Palette } from './format.js';
 import { formatEvr } from './rpmvercmp.js';
 import type { DiffReport, FileChange, FileRef, FileRename, SideInfo } from './report-types.js';
 

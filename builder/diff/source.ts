@@ -1,14 +1,14 @@
 // Turn one command-line argument (an ISO, an out/<site>/ directory or a manifest.json)
 // into a Snapshot: the manifest if there is one, the file list (from the manifest, or
 // by hashing the image), and what can be read from the image for the other sections.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../lib/hash.js';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BootEntry, Manifest } from '../manifest-types.js';
 import { isBootConfig, kickstartFromArgs, parseBootConfig } from './bootconfig.js';
 import { DiffError } from './errors.js';
-import { hashImageFiles } from './hash.js';
-import { IsoImage, type IsoEntry } from './iso9660.js';
+import { hashImageFiles } from '../../lib/iso-hash.js';
+import { IsoImage, type IsoEntry } from '../../lib/iso9660.js';
 import { parseManifest } from './manifest-read.js';
 import { Progress } from './progress.js';
 import { readShipped, type ShippedPackage } from './repodata.js';
@@ -167,7 +167,6 @@ function manifestFiles(m: Manifest): Map<string, FileInfo> {
   return files;
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Read what the other sections need from the image: boot configs, kickstart, repodata. */
 export async function completeSnapshot(s: OpenedSource, files: Map<string, FileInfo>): Promise<Snapshot> {

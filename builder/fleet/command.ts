@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EnrolTokensFile, RecipientsFile } from '../../agent/fleet/wire.js';
-import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT } from '../errors.js';
+import { BuildError, InputError, InputErrors, exitCodeFor, EXIT_BAD_INPUT, errorReport } from '../errors.js';
+import { errorText } from '../../lib/errors.js';
 import { loadSite } from '../site.js';
 import { loadSigningKey, type SigningKey } from '../updates/keys.js';
 import { parseListen } from '../serve/command.js';
@@ -56,7 +57,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function usage(msg: string, hint = 'xsbuild fleet --help'): never {
+function usage(msg: string, hint = 'xsbuild fleet --help lists the commands and their options'): never {
   throw new InputError({ file: 'command line' }, msg, hint);
 }
 
@@ -67,7 +68,7 @@ function siteHostArg(arg: string | undefined): { site: string; host: string } {
 }
 
 function siteArg(arg: string | undefined, cmd: string): string {
-  if (!arg || !SITE_RE.test(arg)) usage(`fleet ${cmd} takes a site name`, `xsbuild fleet ${cmd} <site> ...`);
+  if (!arg || !SITE_RE.test(arg)) usage(`fleet ${cmd} takes a site name`, `write it as xsbuild fleet ${cmd} <site> ...`);
   return arg;
 }
 
@@ -243,17 +244,11 @@ export async function runFleet(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`error: command line: ${e.message}\n  hint: xsbuild fleet --help\n`);
+      process.stderr.write(`${errorText(`command line: ${e.message}`, 'xsbuild fleet --help lists the commands and their options')}\n`);
       return EXIT_BAD_INPUT;
     }
-    if (e instanceof FleetStateError) {
-      process.stderr.write(`error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    if (e instanceof InputError || e instanceof InputErrors) process.stderr.write(`error: ${e.message}\n`);
-    else if (e instanceof BuildError) process.stderr.write(`error: ${e.message}${e.detail ? `\n  hint: ${e.detail}` : ''}\n`);
-    else process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
-    return exitCodeFor(e);
+    process.stderr.write(errorReport(e));
+    return e instanceof FleetStateError ? EXIT_BAD_INPUT : exitCodeFor(e);
   } finally {
     await db?.close().catch(() => undefined);
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { InputError, BuildError } from '../errors.js';
-import { sha256File } from '../hash.js';
+import { sha256File } from '../../lib/hash.js';
 import { hashTree } from '../layers.js';
 import { bootReport, type BootReport } from '../tools/xorriso-remaster.js';
 import { editSyslinux, editGrub, type EditedConfig } from './installer/bootcfg.js';

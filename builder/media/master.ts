@@ -3,7 +3,7 @@
 // turns it into xorriso runs, so no stage hands another a closure.
 import path from 'node:path';
 import { masterIsoHashed, runXorriso } from '../tools/xorriso.js';
-import { sha256File } from '../hash.js';
+import { sha256File } from '../../lib/hash.js';
 import { remasterArgs } from '../tools/xorriso-remaster.js';
 import { implantIsoMd5 } from '../tools/isomd5.js';
 import type { Graft } from '../tools/xorriso.js';

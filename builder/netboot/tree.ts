@@ -8,7 +8,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import type { LoadedSite } from '../site.js';
 import type { Machine } from '../schema.js';
 import type { Reporter } from '../progress.js';
-import { sha256 } from '../hash.js';
+import { sha256 } from '../../lib/hash.js';
 import { BuildError, InputError } from '../errors.js';
 import { ipxeFile, type IpxeFile } from '../tools/ipxe.js';
 import { placeFile } from './link.js';

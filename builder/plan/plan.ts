@@ -8,7 +8,7 @@ import { resolveLayers, type ResolvedLayers } from '../layers.js';
 import { checkSite, checkLayers } from '../validate/index.js';
 import { renderKickstart } from '../render.js';
 import { kickstartRepos } from '../repos.js';
-import { sha256 } from '../hash.js';
+import { sha256 } from '../../lib/hash.js';
 import { commitTime } from '../tools/git.js';
 import { InputError } from '../errors.js';
 import { readEnrolTokens } from '../enrol-tokens.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { run } from './exec.js';
 import { BuildError } from '../errors.js';
-import { sha256 } from '../hash.js';
+import { sha256 } from '../../lib/hash.js';
 
 /**
  * What apt knows changes only when its package lists, its configuration or the dpkg

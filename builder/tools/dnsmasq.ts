@@ -8,7 +8,7 @@ import { baseEnv, run } from './exec.js';
 export async function dnsmasqTest(conf: string): Promise<string> {
   const r = await run('dnsmasq', ['--test', `--conf-file=${conf}`], { allowFailure: true });
   const out = `${r.stdout}\n${r.stderr}`.trim();
-  if (!/syntax check OK/i.test(out)) throw new BuildError(`dnsmasq rejects ${conf}`, out);
+  if (!/syntax check OK/i.test(out)) throw new BuildError(`dnsmasq rejects ${conf}`, undefined, out);
   return out;
 }
 

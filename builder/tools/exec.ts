@@ -137,7 +137,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     }
     const tail = String(r.stderr ?? '').split('\n').slice(-15).join('\n');
     const why = r.timedOut ? `timed out after ${opts.timeout} ms` : `exited with ${r.exitCode ?? r.signal}`;
-    throw new BuildError(`${cmd} ${why}`, `command: ${cmd} ${args.join(' ')}\n${tail}`);
+    throw new BuildError(`${cmd} ${why}`, undefined, `command: ${cmd} ${args.join(' ')}\n${tail}`);
   }
   return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

@@ -1,7 +1,7 @@
 // Command lines of `xsbuild keys`, `xsbuild publish` and `xsbuild bundle`. Each returns
 // the exit code: 0 ok, 1 failed, 2 bad input (the message names the file and field).
 import { parseCli } from '../cliargs.js';
-import { BuildError, InputError, InputErrors, exitCodeFor } from '../errors.js';
+import { InputError, errorReport, exitCodeFor } from '../errors.js';
 import { generateKeys } from './keys.js';
 import { publish } from './publish.js';
 import { dryRun, renderDryRun } from './dry-run.js';
@@ -41,15 +41,16 @@ async function guard(io: Io, fn: () => Promise<number>): Promise<number> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof InputErrors || e instanceof InputError) io.err(`error: ${e.message}\n`);
-    else if (e instanceof BuildError) io.err(`error: ${e.message}${e.detail ? `\n  hint: ${e.detail}` : ''}\n`);
-    else io.err(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+    io.err(errorReport(e));
     return exitCodeFor(e);
   }
 }
 
+/** The hint is the command line from `usage` (the help) for the subcommand `msg` names, else its first. */
 function usageError(msg: string, usage: string): never {
-  throw new InputError({ file: 'command line' }, msg, usage.trim().split('\n')[0]);
+  const lines = usage.replace(/^usage:\s*/, '').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('xsbuild '));
+  const sub = `xsbuild ${msg.split(' ').slice(0, 2).join(' ')} `;
+  throw new InputError({ file: 'command line' }, msg, `write it as ${lines.find((l) => l.startsWith(sub)) ?? lines[0]}`);
 }
 
 export function runKeys(argv: string[], io: Io = stdio): Promise<number> {

@@ -83,7 +83,7 @@ test('xs-agent firstboot exits 2 on a refused config, naming the file, and chang
         const err: string[] = [];
         const code = await main(['firstboot', '--root', root, '--no-report'], { out: () => {}, err: (l) => err.push(l) });
         assert.equal(code, 2, err.join('\n'));
-        assert.match(err.join('\n'), /^xs-agent: config: .*etc\/xs-agent\/config\.json: /);
+        assert.match(err.join('\n'), /^error: config: .*etc\/xs-agent\/config\.json: /);
       }),
       { seed: SEED, numRuns: 40 },
     );

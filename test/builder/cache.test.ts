@@ -10,7 +10,7 @@ import { IdentityCache } from '../../builder/cache/identity.js';
 import { pruneCache } from '../../builder/cache/prune.js';
 import { hashPlanFiles } from '../../builder/manifest.js';
 import { openOutput } from '../../builder/output.js';
-import { sha256 } from '../../builder/hash.js';
+import { sha256 } from '../../lib/hash.js';
 import { runCli } from '../helpers/project.js';
 
 async function scratch(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

@@ -1,7 +1,7 @@
 // `xsbuild diff` on damaged input: empty, truncated, non-ISO files and a small real ISO
 // (xorriso, Rock Ridge + Joliet, with and without a manifest) with truncations, bit flips
 // and overwritten ranges, biased to the metadata at the start of the image. Every run
-// ends in a report or a DiffError (exit 2, a message naming the file), never anything
+// ends in a report or a refusal (exit 2, a message naming the file), never anything
 // else, within a time bound. FUZZ_SEED / FUZZ_RUNS replay or widen it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { diffReleases, runDiff } from '../../builder/diff/command.js';
 import { DiffError } from '../../builder/diff/errors.js';
-import { IsoImage } from '../../builder/diff/iso9660.js';
+import { FileFormatError } from '../../lib/errors.js';
+import { IsoImage } from '../../lib/iso9660.js';
 import { makeIso, tempDir, writeManifest, writeTree } from './fixtures.js';
 import { runCli } from '../helpers/project.js';
 
@@ -108,8 +109,8 @@ describe('xsbuild diff on damaged and foreign input', () => {
       await writeFile(p, bytes);
       const r = await diffOf(p, isos[0].path);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`^xsbuild diff: ${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
-      assert.doesNotMatch(r.stderr, /unexpected failure|\n\s+at /);
+      assert.match(r.stderr, new RegExp(`^error: ${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+      assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
     });
   }
 
@@ -119,8 +120,8 @@ describe('xsbuild diff on damaged and foreign input', () => {
       await writeFile(p, isos[0].bytes.subarray(0, cut));
       const r = await diffOf(p, isos[0].path);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /xsbuild diff: .*cut-\d+\.iso: .*(not an ISO 9660 image|truncated|damaged)/);
-      assert.doesNotMatch(r.stderr, /unexpected failure/);
+      assert.match(r.stderr, /^error: .*cut-\d+\.iso: .*(not an ISO 9660 image|truncated|damaged)/);
+      assert.doesNotMatch(r.stderr, /internal error/);
     });
   }
 
@@ -139,13 +140,13 @@ describe('xsbuild diff on damaged and foreign input', () => {
           if (report.same) tally.same++;
           else tally.different++;
         } catch (e) {
-          if (!(e instanceof DiffError)) assert.fail(`not a DiffError: ${(e as Error)?.stack ?? String(e)}`);
+          if (!(e instanceof DiffError || e instanceof FileFormatError)) assert.fail(`not a refusal: ${(e as Error)?.stack ?? String(e)}`);
           assert.match(e.message, /damaged\.iso/, 'the message names the file');
           tally.refused++;
         }
         // The reader on its own, every file: diff reads only what its sections need.
         const refusedOnly = (e: unknown) => {
-          if (!(e instanceof DiffError)) assert.fail(`reader: not a DiffError: ${(e as Error)?.stack ?? String(e)}`);
+          if (!(e instanceof FileFormatError)) assert.fail(`reader: not a FileFormatError: ${(e as Error)?.stack ?? String(e)}`);
         };
         const img = await IsoImage.open(target).catch((e: unknown) => refusedOnly(e));
         if (img) {
@@ -183,13 +184,13 @@ describe('xsbuild diff on damaged and foreign input', () => {
     await writeFile(p, bytes);
     const img = await IsoImage.open(p);
     try {
-      await assert.rejects(img.readFile('/ks.cfg'), (e: unknown) => e instanceof DiffError && /past the end of the image/.test(e.message));
+      await assert.rejects(img.readFile('/ks.cfg'), (e: unknown) => e instanceof FileFormatError && /past the end of the image/.test(e.message));
     } finally {
       await img.close();
     }
     const r = await diffOf(p, isos[0].path);
     assert.equal(r.code, 2, r.stderr);
-    assert.doesNotMatch(r.stderr, /unexpected failure/);
+    assert.doesNotMatch(r.stderr, /internal error/);
   });
 
   it('the CLI keeps its exit codes on damaged images (0 same, 1 different, 2 trouble)', async () => {
@@ -197,7 +198,7 @@ describe('xsbuild diff on damaged and foreign input', () => {
     await writeFile(cut, isos[0].bytes.subarray(0, 17 * SECTOR + 7));
     const bad = await runCli(['diff', cut, isos[0].path, '--quiet']);
     assert.equal(bad.code, 2, bad.stderr);
-    assert.doesNotMatch(bad.stderr, /unexpected failure/);
+    assert.doesNotMatch(bad.stderr, /internal error/);
     const copy = join(work, 'cli-copy.iso');
     await copyFile(isos[0].path, copy);
     assert.equal((await runCli(['diff', copy, isos[0].path, '--quiet'])).code, 0);

@@ -6,8 +6,8 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { hashImageFiles } from '../../builder/diff/hash.js';
-import { IsoImage } from '../../builder/diff/iso9660.js';
+import { hashImageFiles } from '../../lib/iso-hash.js';
+import { IsoImage } from '../../lib/iso9660.js';
 import { EPOCH, listTree, sha256File, tempDir, writeTree } from './fixtures.js';
 
 describe('ISO 9660 reader', () => {

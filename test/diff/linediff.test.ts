@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { diffLines, splitText, unifiedDiff } from '../../builder/diff/linediff.js';
 
@@ -54,6 +55,36 @@ describe('line diff', () => {
   it('handles empty sides', () => {
     assert.equal(unifiedDiff('', 'x\n', 'a', 'b'), '--- a\n+++ b\n@@ -0,0 +1 @@\n+x');
     assert.equal(unifiedDiff('x\n', '', 'a', 'b'), '--- a\n+++ b\n@@ -1 +0,0 @@\n-x');
+  });
+
+  it('shows a missing final newline as diff does, never as an empty difference', () => {
+    assert.equal(unifiedDiff('a\nb', 'a\nb\n', 'a', 'b'), '--- a\n+++ b\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b');
+    assert.equal(unifiedDiff('a\nb\n', 'a\nb', 'a', 'b'), '--- a\n+++ b\n@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file');
+  });
+
+  it('a rewritten 20,000-line file: "rewritten", in bounded memory; a small edit in it: one hunk', (t) => {
+    // In a child, so its peak RSS is this diff's alone; the address-space limit stops a
+    // regression to a search that keeps every step (GiBs) from taking the machine down.
+    const script = `
+      const { unifiedDiff } = await import(${JSON.stringify(new URL('../../builder/diff/linediff.js', import.meta.url).href)});
+      const text = (p) => Array.from({ length: 20000 }, (_, i) => p + ' line ' + i + ' of a long kickstart').join('\\n') + '\\n';
+      const a = text('old'), b = text('new');
+      const edited = a.replace('old line 10000 of', 'OLD line 10000 of');
+      const before = process.resourceUsage().maxRSS;
+      const t0 = performance.now();
+      const rewritten = unifiedDiff(a, b, 'a/ks.cfg', 'b/ks.cfg');
+      const ms = performance.now() - t0;
+      const growthKiB = process.resourceUsage().maxRSS - before;
+      const small = unifiedDiff(a, edited, 'a/ks.cfg', 'b/ks.cfg');
+      console.log(JSON.stringify({ rewritten, small, growthKiB, ms }));`;
+    const out = execFileSync('sh', ['-c', 'ulimit -v 2000000 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { rewritten: string; small: string; growthKiB: number; ms: number };
+    t.diagnostic(`rewritten 20,000 lines: peak RSS +${(r.growthKiB / 1024).toFixed(1)} MiB, ${r.ms.toFixed(0)} ms`);
+    assert.equal(r.rewritten, '--- a/ks.cfg\n+++ b/ks.cfg\n@@ rewritten: 20000 lines → 20000 lines, too different to list line by line @@');
+    assert.ok(r.growthKiB < 96 * 1024, `peak RSS grew by ${(r.growthKiB / 1024).toFixed(0)} MiB (bound: 96 MiB)`);
+    assert.ok(r.ms < 5000, `took ${r.ms.toFixed(0)} ms`);
+    assert.equal(r.small.split('\n').filter((l) => /^[-+@]/.test(l)).join('\n'),
+      '--- a/ks.cfg\n+++ b/ks.cfg\n@@ -9998,7 +9998,7 @@\n-old line 10000 of a long kickstart\n+OLD line 10000 of a long kickstart');
   });
 
   it('on random texts: minimal, and the patch turns A into B', () => {

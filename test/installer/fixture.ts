@@ -13,7 +13,7 @@ import { candidateVersions, downloadDeb, extractDeb } from '../../builder/tools/
 import { newcArchive, gzipDeterministic, parentDirs, type CpioEntry } from '../../builder/cpio.js';
 import { fatImage } from '../../builder/tools/fat.js';
 import { grubEfiImage } from '../../builder/tools/grub.js';
-import { sha256File } from '../../builder/hash.js';
+import { sha256File } from '../../lib/hash.js';
 import { PROJECT_DIR } from '../../builder/paths.js';
 import { COMPS, ISOLINUX_CFG, LABEL, TREEINFO, grubCfg } from './fixture-configs.js';
 

@@ -10,7 +10,7 @@ import { silentReporter } from '../../builder/progress.js';
 import { extractFromIso } from '../../builder/tools/xorriso.js';
 import { fatRead } from '../../builder/tools/mtools.js';
 import { checkIsoMd5 } from '../../builder/tools/isomd5.js';
-import { sha256File } from '../../builder/hash.js';
+import { sha256File } from '../../lib/hash.js';
 import { execFileSync } from 'node:child_process';
 import { buildFixture, removeFixture, siteYaml, EPOCH, type Fixture } from './fixture.js';
 import { ESCAPED, LABEL } from './fixture-configs.js';

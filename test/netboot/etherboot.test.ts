@@ -11,7 +11,7 @@ import { buildSite } from '../../builder/pipeline.js';
 import { silentReporter } from '../../builder/progress.js';
 import { PROJECT_DIR } from '../../builder/paths.js';
 import { buildEtherboot } from '../../builder/etherboot.js';
-import { sha256File } from '../../builder/hash.js';
+import { sha256File } from '../../lib/hash.js';
 import { scratchProject, removeProject } from '../helpers/project.js';
 import type { NetbootManifest } from '../../builder/netboot/manifest.js';
 

@@ -28,7 +28,7 @@ const SYSTEM_PATH = /^\/(?:usr\/(?:lib|lib64|libexec|share|bin|sbin)|lib|lib64|b
 const PROGRAM = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const SHELL_BUILTINS = new Set(['command', 'cd', 'exit', 'set', 'export', 'test', '[', 'true', 'false', 'echo', 'exec', 'times', 'read', 'printf', 'if', 'then', 'else', 'fi', 'for', 'do', 'done', 'while', 'case', 'esac', 'trap', 'wait', 'shift', 'local', 'return', 'eval', '.']);
 
-export const SCANNED_DIRS = ['builder', 'agent', 'test', 'bench', 'tools'];
+export const SCANNED_DIRS = ['lib', 'builder', 'agent', 'test', 'bench', 'tools'];
 
 export function scanProject(root: string): Dep[] {
   const found = new Map<string, Dep>();

@@ -2,7 +2,7 @@
 // (no extraction). An ISO is fixed by its sha256, so the list is cached under it.
 import path from 'node:path';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { hashImageFiles } from '../../diff/hash.js';
+import { hashImageFiles } from '../../../lib/iso-hash.js';
 import type { ManifestFile } from '../../manifest-types.js';
 import type { BaseSource } from './source.js';
 

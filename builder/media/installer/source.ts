@@ -2,7 +2,7 @@
 // our ISO 9660 reader: no mount, no root, no full extraction) or an exploded tree.
 import path from 'node:path';
 import { lstat, readdir, readFile, mkdir, stat, writeFile } from 'node:fs/promises';
-import { IsoImage, type IsoEntry } from '../../diff/iso9660.js';
+import { IsoImage, type IsoEntry } from '../../../lib/iso9660.js';
 import { BuildError } from '../../errors.js';
 
 export interface BaseFile {

@@ -4,7 +4,7 @@
 // image with a handful of small reads, and stream file extents straight into a hash,
 // instead of starting an external process per file.
 import { open, type FileHandle } from 'node:fs/promises';
-import { DiffError } from './errors.js';
+import { FileFormatError } from './errors.js';
 
 const SECTOR = 2048;
 
@@ -63,13 +63,13 @@ export class IsoImage {
     private readonly suspSkip: number,
   ) {}
 
-  /** Open `file` and read its volume descriptors. Throws DiffError if it is not ISO 9660. */
+  /** Open `file` and read its volume descriptors. Throws FileFormatError if it is not ISO 9660. */
   static async open(file: string): Promise<IsoImage> {
     let fh: FileHandle;
     try {
       fh = await open(file, 'r');
     } catch (e) {
-      throw new DiffError(`${file}: cannot open: ${(e as Error).message}`);
+      throw new FileFormatError(`${file}: cannot open: ${(e as Error).message}`);
     }
     try {
       const { size } = await fh.stat();
@@ -87,14 +87,14 @@ export class IsoImage {
         }
       }
       if (!pvd) {
-        throw new DiffError(
+        throw new FileFormatError(
           `${file}: not an ISO 9660 image (no primary volume descriptor at sector 16). ` +
             'Pass an ISO, an out/<site>/ directory or a manifest.json.',
         );
       }
       const blockSize = pvd.readUInt16LE(128);
       if (blockSize !== SECTOR) {
-        throw new DiffError(`${file}: logical block size ${blockSize} is not supported (only 2048).`);
+        throw new FileFormatError(`${file}: logical block size ${blockSize} is not supported (only 2048).`);
       }
       const volumeId = pvd.toString('latin1', 40, 72).trimEnd();
       const rootRec = pvd.subarray(156, 156 + 34);
@@ -132,7 +132,7 @@ export class IsoImage {
   async list(): Promise<IsoEntry[]> {
     const out: IsoEntry[] = [];
     const walk = async (dir: { offset: number; length: number }, prefix: string, depth: number): Promise<void> => {
-      if (depth > 64) throw new DiffError(`${this.file}: directory tree deeper than 64 levels at ${prefix}; the image looks damaged.`);
+      if (depth > 64) throw new FileFormatError(`${this.file}: directory tree deeper than 64 levels at ${prefix}; the image looks damaged.`);
       for (const e of await this.entriesOf(dir, prefix)) {
         if (e.kind === 'dir') await walk({ offset: e.extents[0].offset, length: e.size }, e.path, depth + 1);
         else out.push(e);
@@ -164,13 +164,13 @@ export class IsoImage {
     const e = await this.stat(path);
     if (!e || e.kind !== 'file') return null;
     if (e.zisofs) {
-      throw new DiffError(`${this.file}: ${path} is zisofs-compressed, which xsbuild diff does not read. ` +
+      throw new FileFormatError(`${this.file}: ${path} is zisofs-compressed, which xsbuild diff does not read. ` +
         'Master the image without zisofs (xorriso without -zisofs / --zisofs).');
     }
     // A damaged record can claim gigabytes: check against the image before allocating.
     for (const x of e.extents) {
       if (x.offset + x.length > this.imageSize) {
-        throw new DiffError(`${this.file}: ${path} runs past the end of the image (${x.offset + x.length} > ${this.imageSize} bytes); the file is truncated or damaged.`);
+        throw new FileFormatError(`${this.file}: ${path} runs past the end of the image (${x.offset + x.length} > ${this.imageSize} bytes); the file is truncated or damaged.`);
       }
     }
     const parts: Buffer[] = [];
@@ -223,7 +223,7 @@ export class IsoImage {
   /** A relocated directory's real size is in its own "." record. */
   private async dotLength(offset: number): Promise<number> {
     const b = await readAt(this.fh, offset, 34);
-    if (b.length < 34) throw new DiffError(`${this.file}: relocated directory at byte ${offset} is past the end of the image; the file is truncated or damaged.`);
+    if (b.length < 34) throw new FileFormatError(`${this.file}: relocated directory at byte ${offset} is past the end of the image; the file is truncated or damaged.`);
     return bothEndian32(b, 10);
   }
 
@@ -238,7 +238,7 @@ export class IsoImage {
 
   private async readRecords(dir: { offset: number; length: number }): Promise<RawRecord[]> {
     if (dir.offset + dir.length > this.imageSize) {
-      throw new DiffError(`${this.file}: directory at byte ${dir.offset} runs past the end of the image; the file is truncated or damaged.`);
+      throw new FileFormatError(`${this.file}: directory at byte ${dir.offset} runs past the end of the image; the file is truncated or damaged.`);
     }
     const buf = await readAt(this.fh, dir.offset, dir.length);
     const out: RawRecord[] = [];
@@ -251,7 +251,7 @@ export class IsoImage {
         continue;
       }
       if (len < 34 || pos + len > buf.length) {
-        throw new DiffError(`${this.file}: bad directory record at byte ${dir.offset + pos}; the image is damaged.`);
+        throw new FileFormatError(`${this.file}: bad directory record at byte ${dir.offset + pos}; the image is damaged.`);
       }
       const rec = buf.subarray(pos, pos + len);
       pos += len;
@@ -337,7 +337,7 @@ export class IsoImage {
             const len = d.readUInt32LE(16);
             // A continuation area is at most a sector; a damaged one must not make us allocate more.
             if (len > SECTOR || off + len > this.imageSize) {
-              throw new DiffError(`${this.file}: a Rock Ridge continuation area at byte ${off} (${len} bytes) is out of bounds; the image is damaged.`);
+              throw new FileFormatError(`${this.file}: a Rock Ridge continuation area at byte ${off} (${len} bytes) is out of bounds; the image is damaged.`);
             }
             todo = await readAt(this.fh, off, len);
             break;

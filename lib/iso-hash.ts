@@ -3,16 +3,16 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DiffError } from './errors.js';
-import { hashJobs, type HashJob } from './hash-core.js';
+import { FileFormatError } from './errors.js';
+import { hashJobs, type HashJob } from './iso-hash-core.js';
 
 export async function hashImageFiles(image: string, jobs: HashJob[], progress: (bytes: number) => void): Promise<string[]> {
-  const workerUrl = new URL('./hash-worker.js', import.meta.url);
+  const workerUrl = new URL('./iso-hash-worker.js', import.meta.url);
   if (workerUrl.protocol !== 'file:' || !existsSync(fileURLToPath(workerUrl))) {
     try {
       return hashJobs(image, jobs, progress);
     } catch (e) {
-      throw new DiffError((e as Error).message);
+      throw new FileFormatError((e as Error).message);
     }
   }
   return new Promise((resolve, reject) => {
@@ -25,15 +25,15 @@ export async function hashImageFiles(image: string, jobs: HashJob[], progress: (
         resolve(m.hashes ?? []);
       } else if (m.type === 'error') {
         settled = true;
-        reject(new DiffError(m.message ?? `${image}: hashing failed`));
+        reject(new FileFormatError(m.message ?? `${image}: hashing failed`));
       }
     });
     w.on('error', (e) => {
-      if (!settled) reject(new DiffError(`${image}: hashing failed: ${e.message}`));
+      if (!settled) reject(new FileFormatError(`${image}: hashing failed: ${e.message}`));
       settled = true;
     });
     w.on('exit', (code) => {
-      if (!settled) reject(new DiffError(`${image}: hashing stopped unexpectedly (worker exit ${code})`));
+      if (!settled) reject(new FileFormatError(`${image}: hashing stopped unexpectedly (worker exit ${code})`));
     });
   });
 }

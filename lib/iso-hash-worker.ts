@@ -1,7 +1,7 @@
 // Worker thread entry: hash one image's files off the main thread, so two images are
 // hashed on two cores at once, and report progress at most every 100 ms.
 import { parentPort, workerData } from 'node:worker_threads';
-import { hashJobs, type HashJob } from './hash-core.js';
+import { hashJobs, type HashJob } from './iso-hash-core.js';
 
 const { image, jobs } = workerData as { image: string; jobs: HashJob[] };
 let pending = 0;
