@@ -4,10 +4,10 @@
 // base's repositories plus the site's, before anything is mastered.
 import path from 'node:path';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, stat, utimes } from 'node:fs/promises';
 import { InputError, InputErrors, type SourcePosition } from './errors.js';
 import { insideRoot } from './paths.js';
-import { sha256File } from '../lib/hash.js';
+import { sha256, sha256File } from '../lib/hash.js';
 import { rpmHeader, nevra, type RpmHeader } from './tools/rpm.js';
 import { createRepo } from './tools/createrepo.js';
 import { dnfResolve } from './tools/dnf.js';
@@ -16,6 +16,9 @@ import type { LoadedSite } from './site.js';
 import type { ResolvedLayers } from './layers.js';
 import type { PlanSource } from './stage.js';
 import type { ManifestRepo } from './manifest-types.js';
+import { cachedStage, stageKey } from './cache/store.js';
+import { knownSha256, type IdentityCache } from './cache/identity.js';
+import { installedVersions } from './tools/debian.js';
 
 /** Name of the site repository: also its directory at the media root. */
 export function siteRepoName(site: LoadedSite): string {
@@ -223,8 +226,11 @@ export interface ReposStageResult {
 }
 
 /**
- * The whole stage, as the pipeline calls it: compose the site repository (when the site
- * ships RPMs) and, when the base has repositories, check that %packages resolves.
+ * The whole stage, as realize calls it: compose the site repository (when the site
+ * ships RPMs) and, when the base has repositories, check that %packages resolves. Both
+ * are kept in the stage cache: the repository by its packages' bytes, the epoch and the
+ * tools; the install set by the repositories' metadata and the requests (only a
+ * successful depsolve is kept: a failure is run again to explain itself).
  */
 export async function reposStage(i: {
   site: LoadedSite;
@@ -233,24 +239,55 @@ export async function reposStage(i: {
   workDir: string;
   base: { repos?: { name: string; isoPath: string; dir: string }[]; releasever?: string };
   info: (msg: string) => void;
+  cacheDir: string;
+  fileHashes: IdentityCache<string>;
 }): Promise<ReposStageResult> {
   const baseRepos = i.base.repos ?? [];
-  const site = await composeSiteRepo(i);
+  const site = await cachedSiteRepo(i);
   if (!site && baseRepos.length === 0) return { sources: [] };
   if (site) i.info(`${site.name}: ${site.manifest.packages.length} package(s)`);
   const repos = [...(await Promise.all(baseRepos.map(baseRepoManifest))), ...(site ? [site.manifest] : [])];
   let installSet: string[] | undefined;
   if (baseRepos.length > 0) {
-    installSet = await depsolve({
-      site: i.site,
-      layers: i.layers,
-      repos: [...baseRepos, ...(site ? [{ name: site.name, dir: site.dir }] : [])],
-      releasever: i.base.releasever,
-      scratch: i.workDir,
+    const all = [...baseRepos, ...(site ? [{ name: site.name, dir: site.dir }] : [])];
+    const key = stageKey('depsolve', {
+      repos: await Promise.all(all.map(async (r) => ({ name: r.name, repomd: sha256(await readFile(path.join(r.dir, 'repodata', 'repomd.xml'))) }))),
+      // The site repository's metadata carries the epoch; its packages are what matters.
+      sitePackages: site?.manifest.packages.map((p) => p.sha256) ?? [],
+      specs: i.layers.packages.map((p) => p.name),
+      excludes: i.layers.excludePackages.map((p) => p.name),
+      releasever: i.base.releasever ?? null,
+      dnf: await installedVersions(['dnf', 'python3-dnf', 'libdnf2']),
     });
-    i.info(`depsolve: ${installSet.length} package(s) to install`);
+    await mkdir(i.workDir, { recursive: true });
+    const solved = await cachedStage(i.cacheDir, 'depsolve', key, () => depsolve({ site: i.site, layers: i.layers, repos: all, releasever: i.base.releasever, scratch: i.workDir }));
+    installSet = solved.meta;
+    i.info(`depsolve: ${installSet.length} package(s) to install${solved.hit ? ' (as before: same repositories and requests)' : ''}`);
   } else {
     i.info('depsolve skipped: the base has no package repository');
   }
   return { sources: site?.sources ?? [], repos, installSet };
+}
+
+/** composeSiteRepo, kept in the stage cache by what shapes the repository's bytes. */
+async function cachedSiteRepo(i: { site: LoadedSite; layers: ResolvedLayers; epoch: number; workDir: string; cacheDir: string; fileHashes: IdentityCache<string> }): Promise<SiteRepo | undefined> {
+  if (!shipsRpms(i.site, i.layers)) return undefined;
+  const rpms = await collectRpms(i.site, i.layers);
+  const key = stageKey('site-repo', {
+    name: siteRepoName(i.site),
+    epoch: i.epoch,
+    rpms: await Promise.all(rpms.map(async (r) => ({ file: path.basename(r.file), sha256: await knownSha256(i.fileHashes, r.file), origin: r.origin }))),
+    tools: await installedVersions(['createrepo-c', 'rpm']),
+  });
+  const entry = await cachedStage(i.cacheDir, 'site-repo', key, async (out) => {
+    const repo = (await composeSiteRepo({ ...i, workDir: out }))!;
+    return { manifest: repo.manifest, sources: repo.sources.map((s) => ({ isoPath: s.isoPath, rel: path.relative(out, s.source), origin: s.origin })) };
+  });
+  const name = siteRepoName(i.site);
+  return {
+    name,
+    dir: path.join(entry.dir, name),
+    manifest: entry.meta.manifest,
+    sources: entry.meta.sources.map((s) => ({ isoPath: s.isoPath, source: path.join(entry.dir, s.rel), origin: s.origin })),
+  };
 }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
+import { sha256File } from '../../lib/hash.js';
 
 const FORMAT = 1;
 
@@ -104,4 +105,13 @@ export class IdentityCache<T> {
     await rename(tmp, this.file);
     this.dirty = false;
   }
+}
+
+/** A file's sha256, read only when the cache does not know the file as it is now. */
+export async function knownSha256(cache: IdentityCache<string>, file: string): Promise<string> {
+  const { value, identity } = await cache.get(file);
+  if (value) return value;
+  const sha = await sha256File(file);
+  cache.set(file, identity, sha);
+  return sha;
 }

@@ -38,8 +38,15 @@ export async function installerMedia(ctx: MediaContext): Promise<Media> {
     const where = site.pos(['base', 'iso']);
     const st = await stat(file).catch(() => undefined);
     if (!st?.isFile()) throw new InputError(where, `base ISO "${base.iso}" does not exist (looked for ${file})`, 'give the path of the installer ISO, relative to the project root or absolute', 'base.iso');
-    r.info(`checking sha256 of ${path.basename(file)} (${(st.size / 2 ** 20).toFixed(0)} MiB)`);
-    baseSha = await sha256File(file);
+    // Known by the file's identity when unchanged since it was last read; a changed file
+    // (another inode, size, mtime or ctime) is read again, and refused below if it differs.
+    const known = await ctx.fileHashes.get(file);
+    if (known.value) baseSha = known.value;
+    else {
+      r.info(`checking sha256 of ${path.basename(file)} (${(st.size / 2 ** 20).toFixed(0)} MiB)`);
+      baseSha = await sha256File(file);
+      ctx.fileHashes.set(file, known.identity, baseSha);
+    }
     if (baseSha !== base.sha256) {
       throw new InputError(
         site.pos(['base', 'sha256']),

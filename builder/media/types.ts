@@ -4,6 +4,7 @@ import type { LoadedSite } from '../site.js';
 import type { PlanSource } from '../stage.js';
 import type { BootEntrySpec } from '../render.js';
 import type { MasterSpec } from './master.js';
+import type { IdentityCache } from '../cache/identity.js';
 import type { Reporter } from '../progress.js';
 import type { ManifestFile } from '../manifest-types.js';
 
@@ -16,6 +17,8 @@ export interface MediaContext {
   reporter: Reporter;
   /** ISO path of the site's initrd overlay (added to every boot entry's initrds). */
   overlayIsoPath: string;
+  /** sha256 of files by identity (builder/cache/identity.ts): a base ISO is read once. */
+  fileHashes: IdentityCache<string>;
 }
 
 export interface Media {

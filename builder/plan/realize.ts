@@ -96,11 +96,11 @@ export async function realize(p: Planned, o: RealizeOptions): Promise<BuildResul
     const base = site.data.base;
     r.stage('base', typeof base === 'string' ? base : Object.keys(base)[0]);
     const media = await (typeof base === 'string' ? demoMedia : installerMedia)({
-      site, epoch, reporter: r, overlayIsoPath: OVERLAY_ISO_PATH, cacheDir: o.cacheDir, workDir: path.join(gen, 'media'),
+      site, epoch, reporter: r, overlayIsoPath: OVERLAY_ISO_PATH, cacheDir: o.cacheDir, workDir: path.join(gen, 'media'), fileHashes: hashes,
     });
 
     r.stage('compose repos');
-    const repos = await reposStage({ site, layers, epoch, workDir: path.join(gen, 'repos'), base: media, info: (m) => r.info(m) });
+    const repos = await reposStage({ site, layers, epoch, workDir: path.join(gen, 'repos'), base: media, info: (m) => r.info(m), cacheDir: o.cacheDir, fileHashes: hashes });
 
     const artifacts = new Map<string, string>();
     for (const a of plan.artifacts) {

@@ -5,7 +5,8 @@
 // the serial console, tiny RPMs built with rpmbuild that depend on each other, and a
 // project (site + layer) that builds on it.
 import { execFileSync } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { demoBase } from '../../builder/bases/demo.js';
@@ -72,7 +73,8 @@ async function rpmbuild(work: string, out: string, s: Spec): Promise<string> {
   return path.join(out, `${s.name}-${s.version}-1.noarch.rpm`);
 }
 
-export async function buildFixture(): Promise<Fixture> {
+/** `packageBytes`: that many more bytes of package files on the DVD (benchmarks: a real-size base). */
+export async function buildFixture(opts: { packageBytes?: number } = {}): Promise<Fixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'xsbuild-installer-'));
   const work = path.join(dir, 'work');
   const tree = path.join(dir, 'tree');
@@ -128,6 +130,16 @@ export async function buildFixture(): Promise<Fixture> {
     { dest: 'EFI/BOOT/BOOTX64.EFI', source: path.join(tree, 'EFI/BOOT/BOOTX64.EFI') },
     { dest: 'EFI/BOOT/grub.cfg', source: path.join(tree, 'EFI/BOOT/grub.cfg') },
   ], EPOCH, 'ANACONDA');
+
+  // Filler packages (not in the repodata: only their bytes matter), 64 MiB each.
+  for (let done = 0, n = 0; done < (opts.packageBytes ?? 0); n++) {
+    const size = Math.min(64 << 20, (opts.packageBytes ?? 0) - done);
+    const fh = await open(path.join(base, `xs-filler-${String(n).padStart(4, '0')}-1.0-1.x86_64.rpm`), 'w');
+    const buf = Buffer.alloc(8 << 20);
+    for (let w = 0; w < size; w += buf.length) await fh.write(randomFillSync(buf), 0, Math.min(buf.length, size - w));
+    await fh.close();
+    done += size;
+  }
 
   // The DVD as lorax masters it, media checksum included.
   const iso = path.join(dir, 'XS-7-x86_64-dvd.iso');

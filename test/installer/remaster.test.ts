@@ -3,7 +3,7 @@
 // lists what ships and what installs, and two remasters are byte-identical.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSite, type BuildResult } from '../../builder/pipeline.js';
 import { silentReporter } from '../../builder/progress.js';
@@ -138,6 +138,31 @@ test('two remasters of the same base and site are byte-identical (other umask)',
     const [x, y] = [await readFile(path.join(a.outDir, n)), await readFile(path.join(b.outDir, n))];
     assert.ok(x.equals(y), `${n} differs between two remasters`);
   }
+});
+
+test('a base ISO remembered by its identity is read again once changed, and refused if its sha256 no longer matches', async () => {
+  const copy = path.join(fx.dir, 'dvd-copy.iso');
+  await copyFile(fx.iso, copy);
+  await writeFile(path.join(fx.project, 'sites/xscopy.yaml'), siteYaml({ iso: copy, sha256: fx.isoSha256 }, [], ['xs-hello'], 'xscopy'));
+  const infos: string[] = [];
+  const r = { ...silentReporter, info: (m: string) => infos.push(m) };
+  await buildSite({ site: 'xscopy', root: fx.project, outDir: path.join(fx.dir, 'out-copy'), reporter: r });
+  assert.ok(infos.some((m) => m.startsWith('checking sha256 of dvd-copy.iso')), 'first build reads the base');
+  infos.length = 0;
+  await buildSite({ site: 'xscopy', root: fx.project, outDir: path.join(fx.dir, 'out-copy'), reporter: r });
+  assert.ok(!infos.some((m) => m.startsWith('checking sha256')), `unchanged base read again: ${infos.join('; ')}`);
+  // One byte flipped in place, size and mtime put back: still found out (ctime moved).
+  const st = await stat(copy);
+  const fh = await open(copy, 'r+');
+  const b = Buffer.alloc(1);
+  await fh.read(b, 0, 1, 40000);
+  await fh.write(Buffer.from([b[0] ^ 0xff]), 0, 1, 40000);
+  await fh.close();
+  await utimes(copy, st.atime, st.mtime);
+  await assert.rejects(
+    buildSite({ site: 'xscopy', root: fx.project, outDir: path.join(fx.dir, 'out-copy'), reporter: silentReporter }),
+    (e: Error) => /has sha256 [0-9a-f]{64}, but the site expects/.test(e.message),
+  );
 });
 
 test('base: {tree} gives the same boot configs and layout as the ISO it came from', async () => {
