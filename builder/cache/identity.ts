@@ -4,7 +4,8 @@
 // replaced file has another inode). Stored per namespace as one JSON file under
 // .cache/files/, written atomically; losing it costs a re-read, never a wrong answer.
 import path from 'node:path';
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { sha256File } from '../../lib/hash.js';
 
@@ -114,4 +115,23 @@ export async function knownSha256(cache: IdentityCache<string>, file: string): P
   const sha = await sha256File(file);
   cache.set(file, identity, sha);
   return sha;
+}
+
+/**
+ * A digest of a directory tree that depends only on relative paths and bytes, from each
+ * file's sha256 as the cache knows it: a multi-GiB install tree is read once, not on
+ * every build.
+ */
+export async function treeDigest(cache: IdentityCache<string>, dir: string): Promise<string> {
+  const h = createHash('sha256');
+  const walk = async (rel: string) => {
+    const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) h.update(`${r}\0${await knownSha256(cache, path.join(dir, r))}\n`);
+    }
+  };
+  await walk('');
+  return h.digest('hex');
 }

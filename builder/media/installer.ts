@@ -9,7 +9,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { InputError, BuildError } from '../errors.js';
 import { sha256File } from '../../lib/hash.js';
-import { hashTree } from '../layers.js';
+import { treeDigest } from '../cache/identity.js';
 import { bootReport, type BootReport } from '../tools/xorriso-remaster.js';
 import { editSyslinux, editGrub, type EditedConfig } from './installer/bootcfg.js';
 import { editFatGrubConfigs } from './installer/efiboot.js';
@@ -61,7 +61,7 @@ export async function installerMedia(ctx: MediaContext): Promise<Media> {
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new InputError(site.pos(['base', 'tree']), `base tree "${base.tree}" is not a directory (looked for ${dir})`, 'give the path of an exploded installer tree (with .treeinfo, images/, isolinux/, EFI/)', 'base.tree');
     src = await openTreeSource(dir);
-    baseSha = await hashTree(dir);
+    baseSha = await treeDigest(ctx.fileHashes, dir);
   }
   try {
     return await build(ctx, src, baseSha);
