@@ -6,7 +6,7 @@
 // usage: node dist/bench/remaster.js [--gib 3]
 import { appendFile, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { buildFixture } from '../test/installer/fixture.js';
@@ -28,7 +28,7 @@ interface Run {
 const t = Date.now();
 const fx = await buildFixture({ packageBytes: Math.round(gib * 1024) * MiB });
 try {
-  console.log(`base: ${path.basename(fx.iso)}, ${(Number(execFileSync('stat', ['-c', '%s', fx.iso], { encoding: 'utf8' })) / MiB).toFixed(0)} MiB, generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`base: ${path.basename(fx.iso)}, ${(statSync(fx.iso).size / MiB).toFixed(0)} MiB, generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const opts = { site: 'xsdvd', root: fx.project, outDir: path.join(fx.dir, 'out'), cacheDir: path.join(fx.dir, 'cache') };
   const build = (): Run => JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_DIR, 'dist', 'bench', 'build-run.js'), JSON.stringify(opts)], { env: { ...process.env, SOURCE_DATE_EPOCH: '1790000000' }, encoding: 'utf8', maxBuffer: 1 << 24 }));
   const rows: [string, Run, number][] = [];
