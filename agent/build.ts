@@ -71,7 +71,8 @@ async function keepExecutable(dir: string, key: string, built: string, sha256: s
   await fsp.rename(tmp, entry).catch(() => fsp.rm(tmp, { recursive: true, force: true }));
 }
 
-export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean } = {}): Promise<BuildResult> {
+/** `cacheDir`: where built executables are kept (default .cache/agent/ of `root`); `cache: false` uses none. */
+export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean; cacheDir?: string } = {}): Promise<BuildResult> {
   const t0 = Date.now();
   const root = opts.root ?? repoRoot();
   const runtime = await pinnedRuntime(root);
@@ -101,7 +102,7 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     });
 
     const seaOptions = { disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false };
-    const cacheDir = path.join(root, '.cache', 'agent');
+    const cacheDir = opts.cacheDir ?? path.join(root, '.cache', 'agent');
     const key = createHash('sha256')
       .update(JSON.stringify({ format: CACHE_FORMAT, runtime: runtime.sha256, seaOptions }))
       .update(await fsp.readFile(bundle))
