@@ -103,7 +103,8 @@ async function knownKey(file: string, root: string, defines: Record<string, stri
   return last.key;
 }
 
-export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean; inPlace?: boolean } = {}): Promise<BuildResult> {
+/** `cacheDir`: where built executables are kept (default .cache/agent/ of `root`); `cache: false` uses none. */
+export async function buildAgent(opts: { root?: string; out?: string; commit?: string; cache?: boolean; inPlace?: boolean; cacheDir?: string } = {}): Promise<BuildResult> {
   const t0 = Date.now();
   const root = opts.root ?? repoRoot();
   // The lock names the runtime; the binary itself is only needed to build (a cache miss).
@@ -118,7 +119,7 @@ export async function buildAgent(opts: { root?: string; out?: string; commit?: s
     const bundle = path.join(work, 'xs-agent.cjs');
     const define = { __XS_AGENT_VERSION__: JSON.stringify(version), __XS_AGENT_COMMIT__: JSON.stringify(commit) };
     const seaOptions = { disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false };
-    const cacheDir = path.join(root, '.cache', 'agent');
+    const cacheDir = opts.cacheDir ?? path.join(root, '.cache', 'agent');
     const lastFile = path.join(cacheDir, 'last-bundle.json');
     // esbuild's version shapes the bundle too.
     const shape = { ...define, esbuild: esbuild.version, seaOptions: JSON.stringify(seaOptions) };

@@ -8,7 +8,7 @@
 // Exit: 0 same, 1 different (make diff turns that into 0: a difference is the answer, not
 // a failure), 2 bad input (an unknown ref, a site that does not exist), 3 a build failed.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,9 @@ function prepareWorktree(dir: string): void {
   }
   const tsc = spawnSync(process.execPath, [path.join(dir, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
   if (tsc.status !== 0) throw new BuildFailed(`compiling the base commit failed (exit ${tsc.status})`);
-  // One cache for both builds: content-keyed, so sharing it is safe.
+  // One cache for both builds: content-keyed, so sharing it is safe. Made first: in a
+  // fresh checkout the link would dangle and the base build fail on mkdir (ENOTDIR).
+  mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
   symlinkSync(path.join(ROOT, '.cache'), path.join(dir, '.cache'));
 }
 

@@ -1,5 +1,5 @@
 // The built executable: reproducible, self-contained, and working with no node anywhere.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,17 @@ import { readLock } from '../../agent/runtime.js';
 import { addNic, makeRoot, writeConfig, MAC_A, MAC_B } from './fixtures.js';
 import { needs, rootOnly } from '../helpers/needs.js';
 
-let built: BuildResult;
+// One executable for the tests that run it, made before them (from the project's cache
+// when the sources are unchanged); each test that builds does so into its own directories.
 let dir: string;
+let built: BuildResult;
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'xs-agent-sea-'));
+  built = await buildAgent({ out: path.join(dir, 'bin', 'xs-agent') });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the build is reproducible: two builds, same bytes', async (t) => {
-  dir = mkdtempSync(path.join(tmpdir(), 'xs-agent-sea-'));
   // Built twice for real: the cache would hand back the first build's bytes.
   const a = await buildAgent({ out: path.join(dir, 'a', 'xs-agent'), cache: false });
   const b = await buildAgent({ out: path.join(dir, 'b', 'xs-agent'), cache: false });
@@ -23,21 +29,23 @@ test('the build is reproducible: two builds, same bytes', async (t) => {
   assert.equal(a.size, b.size);
   // Nothing half-written is left beside the output.
   assert.deepEqual(spawnSync('ls', ['-A', path.dirname(a.path)], { encoding: 'utf8' }).stdout.trim(), 'xs-agent');
-  built = a;
+  assert.equal(a.sha256, built.sha256, 'a build from the cache has the bytes of a real build');
 });
 
 test('the same sources are built once: a second build comes from the cache; a damaged entry is rebuilt', async (t) => {
-  const first = await buildAgent({ out: path.join(dir, 'c1', 'xs-agent') });
-  const again = await buildAgent({ out: path.join(dir, 'c2', 'xs-agent') });
-  t.diagnostic(`first ${(first.ms / 1000).toFixed(1)} s${first.cached ? ' (cached)' : ''}, again ${(again.ms / 1000).toFixed(1)} s`);
-  assert.equal(again.cached, true);
-  assert.equal(again.sha256, built.sha256, 'the cached executable is the one a real build makes');
-  // Damage every cache entry: the next build notices and builds again.
-  const cache = path.join(repoRoot(), '.cache', 'agent');
-  for (const e of readdirSync(cache)) if (existsSync(path.join(cache, e, 'xs-agent'))) writeFileSync(path.join(cache, e, 'xs-agent'), 'damaged');
-  const rebuilt = await buildAgent({ out: path.join(dir, 'c3', 'xs-agent') });
+  // A cache of its own: starts empty, and damaging it touches no other test's builds.
+  const cacheDir = path.join(dir, 'cache');
+  const first = await buildAgent({ out: path.join(dir, 'c1', 'xs-agent'), cacheDir });
+  const again = await buildAgent({ out: path.join(dir, 'c2', 'xs-agent'), cacheDir });
+  t.diagnostic(`first ${(first.ms / 1000).toFixed(1)} s, again ${(again.ms / 1000).toFixed(1)} s (cached)`);
+  assert.deepEqual([first.cached, again.cached], [false, true]);
+  assert.equal(again.sha256, first.sha256, 'the cached executable is the one a real build makes');
+  const entries = readdirSync(cacheDir).filter((e) => existsSync(path.join(cacheDir, e, 'xs-agent')));
+  assert.equal(entries.length, 1, 'one entry for one set of sources');
+  writeFileSync(path.join(cacheDir, entries[0], 'xs-agent'), 'damaged');
+  const rebuilt = await buildAgent({ out: path.join(dir, 'c3', 'xs-agent'), cacheDir });
   assert.equal(rebuilt.cached, false);
-  assert.equal(rebuilt.sha256, built.sha256);
+  assert.equal(rebuilt.sha256, first.sha256);
 });
 
 test('--version prints version and build commit; start-up time', (t) => {
@@ -87,5 +95,4 @@ test('the binary runs with node hidden (mount namespace, no PATH)', (t) => {
   assert.match(r.stdout, /nics: ok/);
   assert.match(readFileSync(path.join(root, 'etc/systemd/network/10-xs-wan0.link'), 'utf8'), new RegExp(`PermanentMACAddress=${MAC_A}`));
   assert.match(readFileSync(path.join(root, 'etc/systemd/network/10-xs-lan0.link'), 'utf8'), new RegExp(`PermanentMACAddress=${MAC_B}`));
-  rmSync(dir, { recursive: true, force: true });
 });

@@ -97,9 +97,8 @@ const cases: { name: string; edit: Edit; expect: RegExp; forbid?: RegExp }[] = [
   { name: 'unquoted sha256 of digits', edit: all(write('base.iso', 'x\n'), edit('sites/rioja.yaml', (s) => s.replace('base: demo', `base: { iso: base.iso, sha256: ${'7'.repeat(64)} }`))), expect: /sites\/rioja\.yaml:6:\d+: base\.sha256: must be a string \(quote it: YAML reads 7{64} as a number\)[\s\S]*base read as \{iso, sha256\}/ },
 ];
 
-test(`at least 15 broken inputs are covered (${cases.length})`, () => {
-  assert.ok(cases.length >= 15);
-});
+/** Each case's first error line, as the build printed it: filled by the cases below. */
+const firstErrors = new Map<string, string>();
 
 for (const c of cases) {
   test(`bad input: ${c.name}`, async () => {
@@ -112,6 +111,7 @@ for (const c of cases) {
       const r = await runCli(['build', path.join(dir, 'sites', 'rioja.yaml'), '--out', out], { cwd: dir });
       assert.equal(r.code, 2, `exit code: ${r.code}\n${r.stderr}`);
       assert.match(r.stderr, c.expect);
+      firstErrors.set(c.name, /^error: .*$/m.exec(r.stderr)?.[0] ?? '');
       if (c.forbid) assert.doesNotMatch(r.stderr + r.stdout, c.forbid, 'the message repeats a secret');
       assert.deepEqual(await readdir(out), ['rioja'], 'out/ gained or lost entries');
       assert.deepEqual(await readdir(path.join(out, 'rioja')), ['previous-release.txt']);
@@ -120,6 +120,21 @@ for (const c of cases) {
     }
   });
 }
+
+// Runs after the cases (node:test runs top-level tests in order): the table covers what
+// it claims only if every input got an error of its own and the errors name many rules.
+test('each broken input gets its own error, and at least 15 fields are covered', (t) => {
+  const missing = cases.filter((c) => !firstErrors.get(c.name)).map((c) => c.name);
+  assert.deepEqual(missing, [], 'cases that failed or printed no error line');
+  const byLine = new Map<string, string[]>();
+  for (const [name, line] of firstErrors) byLine.set(line, [...(byLine.get(line) ?? []), name]);
+  const shared = [...byLine].filter(([, names]) => names.length > 1).map(([line, names]) => `${names.join(' / ')}: ${line}`);
+  assert.deepEqual(shared, [], 'inputs that end in the same error test the same thing');
+  // "error: file:line:col: field: problem" -> the field, indices folded: machines[1].mac -> machines[].mac
+  const fields = new Set([...firstErrors.values()].map((l) => /^error: [^:]+(?::\d+:\d+)?: ([\w.[\]]+): /.exec(l)?.[1]?.replace(/\[\d+\]/g, '[]')).filter(Boolean));
+  t.diagnostic(`${cases.length} inputs, ${fields.size} distinct fields`);
+  assert.ok(fields.size >= 15, `${fields.size} distinct fields: ${[...fields].join(', ')}`);
+});
 
 test('validate finds what build used to find late: a missing base ISO, RPM dirs without RPMs', async () => {
   const dir = await scratchProject('xsbuild-bad-');

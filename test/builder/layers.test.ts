@@ -2,11 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { resolveLayers } from '../../builder/layers.js';
 import { loadSite } from '../../builder/site.js';
 import { InputError } from '../../builder/errors.js';
 import { scratchProject, removeProject } from '../helpers/project.js';
+
+const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
 
 async function withLayers(layers: Record<string, string>, siteLayers: string[], fn: (dir: string) => Promise<void>) {
   const dir = await scratchProject();
@@ -35,11 +38,43 @@ test('requires come first; otherwise the site order is kept', async () => {
 });
 
 test('the order does not depend on the order of the file system', async () => {
-  await withLayers({ z: 'requires: [y, x]\n', y: '', x: '' }, ['z'], async (dir) => {
-    assert.deepEqual(await order(dir), ['y', 'x', 'z']);
-    assert.deepEqual(await order(dir), ['y', 'x', 'z']);
+  // The file system is presented in two orders: as it lists directories, and reversed. The
+  // layer order and each layer's content hash must come out the same both times.
+  await withLayers({ z: 'requires: [y, x]\n', y: '', x: '', w: '' }, ['z', 'w'], async (dir) => {
+    for (const l of ['x', 'y', 'z', 'w']) {
+      for (const f of ['a.txt', 'b.txt', 'c.txt', 'sub/d.txt', 'sub/e.txt']) {
+        await mkdir(path.dirname(path.join(dir, 'layers', l, 'files', f)), { recursive: true });
+        await writeFile(path.join(dir, 'layers', l, 'files', f), `${l} ${f}\n`);
+      }
+    }
+    const resolved = async () => (await resolveLayers(await loadSite('rioja', { root: dir }))).layers.map((l) => [l.name, l.contentSha256]);
+    const asListed = await resolved();
+    const listed = await readdir(path.join(dir, 'layers', 'x', 'files'));
+    const reversed = await withReaddirReversed(resolved);
+    assert.ok(reversed.calls > 0, 'the reversed listing was used');
+    assert.notDeepEqual(await withReaddirReversed(() => readdir(path.join(dir, 'layers', 'x', 'files'))).then((r) => r.value), listed, 'the two listings differ');
+    assert.deepEqual(asListed.map(([n]) => n), ['y', 'x', 'z', 'w']);
+    assert.deepEqual(reversed.value, asListed);
   });
 });
+
+/** Run `fn` while fs.promises.readdir lists every directory in reverse order. */
+async function withReaddirReversed<T>(fn: () => Promise<T>): Promise<{ value: T; calls: number }> {
+  const real = fsp.readdir;
+  let calls = 0;
+  (fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof real>) => {
+    calls++;
+    return ((await real(...args)) as unknown[]).reverse();
+  };
+  // ESM imports of node:fs/promises see the change only once synced.
+  syncBuiltinESMExports();
+  try {
+    return { value: await fn(), calls };
+  } finally {
+    fsp.readdir = real;
+    syncBuiltinESMExports();
+  }
+}
 
 test('a cycle is named, with the requires entry that closes it', async () => {
   await withLayers({ a: 'requires: [b]\n', b: 'requires: [c]\n', c: 'requires: [a]\n' }, ['a'], async (dir) => {

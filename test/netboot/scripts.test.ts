@@ -16,10 +16,21 @@ const input = (unknownMachines: 'default' | 'refuse'): BootScriptInput => ({
 test('boot.ipxe fetches only relative URLs and selects the machine by MAC', () => {
   const s = bootIpxe(input('default'));
   assert.ok(s.startsWith('#!ipxe\n'));
-  for (const line of s.split('\n').filter((l) => /^(kernel|initrd|chain|imgfetch)\b/.test(l))) {
-    const uri = line.split(/\s+/).find((w, i) => i > 0 && !w.startsWith('--'))!;
-    assert.doesNotMatch(uri, /^[a-z]+:\/\/|^\//, `absolute URL in: ${line}`);
-  }
+  // Every fetch, with its URI: the first word after the options (--name and --timeout take a value).
+  const fetches = s.split('\n').filter((l) => /^(kernel|initrd|chain|imgfetch)\b/.test(l)).map((line) => {
+    const words = line.split(/\s+/);
+    let i = 1;
+    while (words[i]?.startsWith('-')) i += /^--(name|timeout)$/.test(words[i]) ? 2 : 1;
+    return `${words[0]} ${words[i]}`;
+  });
+  assert.deepEqual(fetches, [
+    'chain machines/${xs-mac}.ipxe?mac=${xs-mac}',
+    'kernel images/pxeboot/vmlinuz?mac=${xs-mac}',
+    'initrd images/pxeboot/initrd.img?mac=${xs-mac}',
+    'initrd images/xsbuild/overlay.img?mac=${xs-mac}',
+    'imgfetch xsbuild/report/${xs-mac}/error',
+  ]);
+  for (const f of fetches) assert.doesNotMatch(f.split(' ')[1], /^[a-z]+:\/\/|^\/|^\$\{/, `absolute URL in: ${f}`);
   assert.match(s, /chain --autofree machines\/\$\{xs-mac\}\.ipxe\?mac=\$\{xs-mac\} \|\| goto unknown/);
   assert.match(s, /set xs-mac \$\{netX\/mac:hexhyp\}/);
   const kernel = s.split('\n').find((l) => l.startsWith('kernel'))!;
