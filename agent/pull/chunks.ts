@@ -11,6 +11,7 @@ import { chunkPath, deltaPath, type DeltaEntry } from './format.js';
 import { applyDelta, DeltaError } from './delta.js';
 import type { RepoSource } from './source.js';
 import { faultPoint } from './fault.js';
+import { createExclusive } from '../fsutil.js';
 
 export interface SeedRef {
   file: string;
@@ -130,7 +131,8 @@ export class ChunkGetter {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.part`;
     try {
-      await fsp.writeFile(tmp, data);
+      const fh = await createExclusive(tmp, 0o600);
+      await fh.writeFile(data).finally(() => fh.close());
       await fsp.rename(tmp, file);
     } catch (e) {
       await fsp.rm(tmp, { force: true });

@@ -17,7 +17,7 @@ import { buildSeeds, makePlan, type FileIndex, type OwnerResolver } from './plan
 
 import { Decrypter } from 'age-encryption';
 import { loadIdentity, type Identity } from '../fleet/identity.js';
-import type { TargetFs } from '../fsutil.js';
+import { createExclusive, type TargetFs } from '../fsutil.js';
 import { prepare, switchFiles, rollbackFiles, discardStaged, removeBackups, readJournal, setPhase, dropJournal, type Journal } from './apply.js';
 import { installPackages } from './packages.js';
 import { runScript } from './scripts.js';
@@ -244,7 +244,8 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
       await fsp.mkdir(path.dirname(file), { recursive: true });
       const parts: Buffer[] = [];
       for (const [id, n] of f.chunks) parts.push(await getter.get(id, n));
-      await fsp.writeFile(`${file}.part`, Buffer.concat(parts));
+      const fh = await createExclusive(`${file}.part`, 0o644);
+      await fh.writeFile(Buffer.concat(parts)).finally(() => fh.close());
       await fsp.rename(`${file}.part`, file);
     }
     await fsp.writeFile(`${repoDir}.list`, `deb [trusted=yes] file:${repoDir} ./\n`);
