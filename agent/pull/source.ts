@@ -54,8 +54,10 @@ export function openRepoSource(from: string, net: NetOptions = DEFAULT_NET): Rep
   return /^https?:\/\//.test(from) ? new HttpRepo(from, net) : new DirRepo(path.resolve(from));
 }
 
-function tooBig(where: string, n: number | string, max: number): PullDataError {
-  return new PullDataError(`${where}: ${n} bytes offered, more than the ${max} bytes allowed for it`, 'the source is damaged or hostile; nothing was applied');
+/** A body larger than its ceiling: `n` is the Content-Length offered, or undefined once more than `max` bytes arrived. */
+function tooBig(where: string, n: number | undefined, max: number): PullDataError {
+  const what = n === undefined ? `the source sent more than the ${max} bytes allowed for it` : `the source offers ${n} bytes, more than the ${max} allowed for it`;
+  return new PullDataError(`${where}: ${what}`, 'the source is damaged or hostile; nothing was applied');
 }
 
 class DirRepo implements RepoSource {
@@ -236,7 +238,7 @@ class HttpRepo implements RepoSource {
           await reader.cancel();
           parts.length = 0;
           got.n = 0;
-          throw tooBig(this.describe(rel), `more than ${max}`, max);
+          throw tooBig(this.describe(rel), undefined, max);
         }
         parts.push(Buffer.from(value.buffer, value.byteOffset, value.length));
         got.n += value.length;

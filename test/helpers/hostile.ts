@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface HostileOptions {
-  /** Bytes per second for every body (default: as fast as possible). */
+  /** Bytes per second of the whole link, shared by every body in flight (default: as fast as possible). */
   rate?: number;
   /** Cut the connection once, after this many body bytes of the first path that matches. */
   cut?: { match: RegExp; after: number };
@@ -27,6 +27,7 @@ export interface HostileServer {
 export async function hostileRepo(dir: string, o: HostileOptions = {}): Promise<HostileServer> {
   const log: HostileServer['log'] = [];
   let cut = o.cut;
+  const link = o.rate ? new Link(o.rate) : undefined;
   const server = createServer(async (req, res) => {
     const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/xs\//, '');
     log.push({ path: rel, range: req.headers.range });
@@ -43,8 +44,12 @@ export async function hostileRepo(dir: string, o: HostileOptions = {}): Promise<
       limit = Math.min(limit, cut.after);
       cut = undefined;
     }
-    await send(res, body.subarray(0, limit), o.rate);
-    if (limit < body.length) req.socket.destroy();
+    await send(res, body.subarray(0, limit), link);
+    if (limit < body.length) {
+      // Hang up once every byte before the cut is on the wire.
+      await new Promise((r) => res.write('', r));
+      req.socket.destroy();
+    }
     else res.end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -58,16 +63,30 @@ export async function hostileRepo(dir: string, o: HostileOptions = {}): Promise<
 
 const TICK = 50;
 
-/** Write `data` at `rate` bytes/s in small slices (all at once without a rate). */
-export async function send(res: ServerResponse, data: Buffer, rate?: number): Promise<void> {
-  if (!rate) {
+/** A link of `rate` bytes/s: every slice sent on it waits for its turn, so bodies in flight share it. */
+export class Link {
+  private free = Date.now();
+  constructor(readonly rate: number) {}
+  get slice(): number {
+    return Math.max(1, Math.round((this.rate * TICK) / 1000));
+  }
+  async take(n: number): Promise<void> {
+    this.free = Math.max(this.free, Date.now()) + (n * 1000) / this.rate;
+    const wait = this.free - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** Write `data` over the link in small slices (all at once without one). */
+export async function send(res: ServerResponse, data: Buffer, link?: Link): Promise<void> {
+  if (!link) {
     res.write(data);
     return;
   }
-  const slice = Math.max(1, Math.round((rate * TICK) / 1000));
-  for (let off = 0; off < data.length && !res.destroyed; off += slice) {
-    res.write(data.subarray(off, off + slice));
-    await new Promise((r) => setTimeout(r, TICK));
+  for (let off = 0; off < data.length && !res.destroyed; off += link.slice) {
+    const part = data.subarray(off, off + link.slice);
+    await link.take(part.length);
+    res.write(part);
   }
 }
 
