@@ -13,7 +13,7 @@
 //   - a request abandoned as too slow while it was alone on the link, twice in a row,
 //     ends the pull: the link cannot carry even one request at the floor rate, and more
 //     retries would only stretch a 1 B/s drip over many minutes. At the defaults (60 s,
-//     64 B/s) a drip is given up after about three windows (~3 minutes).
+//     64 B/s) a drip is given up after two or three windows (120 s measured).
 // Other failures are retried with exponential backoff and jitter; a missing file (404,
 // ENOENT) is an answer, not an error, and is not retried.
 import { promises as fsp } from 'node:fs';
