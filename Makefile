@@ -5,7 +5,7 @@ SITE ?= rioja
 NODE ?= node
 XSBUILD = $(NODE) dist/builder/cli.js
 
-.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve bench-fleet clean
+.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve bench-fleet bench-hostile clean
 
 all: image
 
@@ -68,6 +68,11 @@ bench-updates: deps-test
 
 bench-serve: deps-test
 	$(NODE) dist/bench/serve.js
+
+# The agent against hostile and slow servers on 127.0.0.1: peak RSS under an endless
+# stream, a 1 MiB release over 2 KB/s, a 1 B/s drip, the pull lock over 200 trials.
+bench-hostile: deps-test
+	$(NODE) dist/bench/hostile.js
 
 # 5,000 simulated school servers against `xsbuild fleet serve` (PGlite and PostgreSQL).
 bench-fleet: deps-test

@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { redactUrl, withoutCredentials } from './log.js';
 
+/** Largest manifest read as text: nothing signed states its size beforehand. */
+export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
 export interface Source {
   /** Human-readable (and secret-free) name for messages. */
   describe(rel: string): string;
@@ -35,6 +38,8 @@ class DirSource implements Source {
     return rel.startsWith('/') ? rel : path.posix.join(this.dir, rel);
   }
   async readText(rel: string): Promise<string> {
+    const st = await fsp.stat(this.host(rel));
+    if (st.size > MAX_TEXT_BYTES) throw new Error(`${this.describe(rel)}: ${st.size} bytes, more than the ${MAX_TEXT_BYTES} allowed for a manifest`);
     return fsp.readFile(this.host(rel), 'utf8');
   }
   async open(rel: string, offset: number, signal: AbortSignal): Promise<{ stream: Readable; restarted: boolean }> {
@@ -60,7 +65,22 @@ class HttpSource implements Source {
     const t = withoutCredentials(this.url(rel));
     const r = await fetch(t.url, { headers: t.headers, signal });
     if (!r.ok) throw new Error(`${this.describe(rel)}: HTTP ${r.status}`);
-    return r.text();
+    const tooBig = () => new Error(`${this.describe(rel)}: more than the ${MAX_TEXT_BYTES} bytes allowed for a manifest`);
+    if (Number(r.headers.get('content-length') ?? 0) > MAX_TEXT_BYTES) {
+      await r.body?.cancel();
+      throw tooBig();
+    }
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const c of (r.body ?? []) as AsyncIterable<Uint8Array>) {
+      n += c.length;
+      if (n > MAX_TEXT_BYTES) {
+        await r.body?.cancel().catch(() => undefined);
+        throw tooBig();
+      }
+      parts.push(Buffer.from(c));
+    }
+    return Buffer.concat(parts).toString('utf8');
   }
   async open(rel: string, offset: number, signal: AbortSignal): Promise<{ stream: Readable; restarted: boolean }> {
     const t = withoutCredentials(this.url(rel));

@@ -49,6 +49,43 @@ export function isNotFound(e: unknown): boolean {
   return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
+/** A directory on the way to a target path is a symbolic link that leads out of the root. */
+export class OutsideRoot extends Error {
+  constructor(readonly link: string, readonly to: string | undefined, root: string) {
+    super(`${link}: is a symbolic link ${to ? `to ${to}, outside` : 'that resolves nowhere inside'} the root ${root}; writing through it would change files outside the root`);
+  }
+}
+
+/**
+ * Refuse a host path whose directories, walked down from the root, include a symbolic
+ * link that resolves outside the root (or nowhere): a planted `/library/local -> /srv`
+ * must not receive a release. Links that stay inside (merged /usr: /lib -> usr/lib) are
+ * fine. Missing directories are fine too: they are made inside whatever exists.
+ */
+export async function checkInsideRoot(root: string, host: string): Promise<void> {
+  if (path.resolve(root) === '/') return;
+  const realRoot = await fsp.realpath(root);
+  let cur = path.resolve(root);
+  for (const part of path.relative(cur, path.dirname(host)).split(path.sep).filter(Boolean)) {
+    cur = path.join(cur, part);
+    const st = await fsp.lstat(cur).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    if (!st) return;
+    if (!st.isSymbolicLink()) continue;
+    const real = await fsp.realpath(cur).catch(() => undefined);
+    if (!real || (real !== realRoot && !real.startsWith(realRoot + path.sep))) throw new OutsideRoot(cur, real, root);
+  }
+}
+
+/**
+ * Open a new file under a name nobody else may have prepared: whatever is at the name
+ * (a planted symlink included) is removed, then the file is created exclusively, so it
+ * is never opened through an existing name.
+ */
+export async function createExclusive(p: string, mode: number): Promise<import('node:fs/promises').FileHandle> {
+  await fsp.rm(p, { force: true });
+  return fsp.open(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
+}
+
 /** Temp name in the same directory, so the final rename never crosses filesystems. */
 export function tempNameFor(p: string): string {
   return path.join(path.dirname(p), `.${path.basename(p)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);

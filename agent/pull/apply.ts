@@ -11,11 +11,11 @@
 //            back: every backup is renamed over its target, new files are removed.
 //   rollback the rollback itself is journaled, so a crash during it is finished too.
 //   done     the release is recorded as applied; backups are deleted.
-import { promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { TargetFs } from '../fsutil.js';
-import { isNotFound } from '../fsutil.js';
+import { checkInsideRoot, createExclusive, isNotFound, OutsideRoot } from '../fsutil.js';
 import type { ChunkGetter } from './chunks.js';
 import { PullDataError } from './chunks.js';
 import type { Plan } from './plan.js';
@@ -70,15 +70,27 @@ function beside(host: string, suffix: string): string {
   return path.join(path.dirname(host), `.${path.basename(host)}.${suffix}`);
 }
 
+/** The host path of a target path, refused when a directory on the way leads out of the root. */
+async function inRoot(fs: TargetFs, target: string): Promise<string> {
+  const host = fs.p(target);
+  try {
+    await checkInsideRoot(fs.root, host);
+  } catch (e) {
+    if (!(e instanceof OutsideRoot)) throw e;
+    throw new PullDataError(`${target}: ${e.message}`, 'replace the link with a directory (or point it inside the root) and pull again; nothing was applied');
+  }
+  return host;
+}
+
 /** Intent first, then the staged files. Nothing under a target's own name changes. */
 export async function prepare(state: StateDir, fs: TargetFs, plan: Plan, version: number, getter: ChunkGetter): Promise<Journal> {
   const items: JournalItem[] = [];
   for (const f of plan.write) {
-    const host = fs.p(f.target);
+    const host = await inRoot(fs, f.target);
     items.push({ target: f.target, host, staged: beside(host, 'xs-new'), backup: beside(host, 'xs-old'), had: await exists(host), mode: f.mode });
   }
   for (const t of plan.remove) {
-    const host = fs.p(t);
+    const host = await inRoot(fs, t);
     if (await exists(host)) items.push({ target: t, host, backup: beside(host, 'xs-old'), had: true });
   }
   const j: Journal = { version, phase: 'prepare', items };
@@ -108,7 +120,7 @@ async function stageSealed(file: string, data: Buffer, mode: number, uid: number
   if (createHash('sha256').update(data).digest('hex') !== sha256) {
     throw new PullDataError(`sealed file ${shown}: content does not match the release's sha256`, 'nothing was applied');
   }
-  const fh = await fsp.open(file, 'w', 0o600);
+  const fh = await createExclusive(file, 0o600);
   try {
     await fh.chown(uid, gid);
     await fh.chmod(mode);
@@ -128,7 +140,7 @@ function diskFull(file: string, shown: string): Error {
 }
 
 async function assemble(file: string, ref: FileRef, mode: number, getter: ChunkGetter, shown: string): Promise<void> {
-  const fh = await fsp.open(file, 'w', mode);
+  const fh = await createExclusive(file, mode);
   const h = createHash('sha256');
   try {
     for (const [id, n] of ref.chunks) {
@@ -181,7 +193,8 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
     const tmp = `${to}.tmp`;
-    await fsp.copyFile(from, tmp);
+    await fsp.rm(tmp, { force: true });
+    await fsp.copyFile(from, tmp, fsc.COPYFILE_EXCL);
     await fsp.rename(tmp, to);
   }
 }

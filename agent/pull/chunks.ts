@@ -11,6 +11,7 @@ import { chunkPath, deltaPath, type DeltaEntry } from './format.js';
 import { applyDelta, DeltaError } from './delta.js';
 import type { RepoSource } from './source.js';
 import { faultPoint } from './fault.js';
+import { createExclusive } from '../fsutil.js';
 
 export interface SeedRef {
   file: string;
@@ -68,7 +69,7 @@ export class ChunkGetter {
   }
 
   private async fetchWhole(id: string, size: number): Promise<Buffer> {
-    const data = await this.source.get(chunkPath(id));
+    const data = await this.source.get(chunkPath(id), size);
     if (!data) throw new PullDataError(`${this.source.describe(chunkPath(id))}: chunk missing from the ${this.source.kind === 'dir' ? 'bundle' : 'repository'}`, this.source.kind === 'dir' ? 'the bundle is incomplete or made --since a release this server does not have; write a full bundle (without --since)' : 'the repository is incomplete; republish');
     if (data.length !== size || sha256hex(data) !== id) {
       throw new PullDataError(`${this.source.describe(chunkPath(id))}: chunk does not match its sha256 (modified or damaged)`, 'nothing was applied; check the repository or stick');
@@ -91,7 +92,7 @@ export class ChunkGetter {
       parts.push(b);
     }
     const rel = deltaPath(e.delta);
-    const delta = await this.source.get(rel);
+    const delta = await this.source.get(rel, e.deltaSize);
     if (!delta) {
       this.warn(`${this.source.describe(rel)}: delta missing; fetching the whole chunk`);
       return undefined;
@@ -130,7 +131,8 @@ export class ChunkGetter {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.part`;
     try {
-      await fsp.writeFile(tmp, data);
+      const fh = await createExclusive(tmp, 0o600);
+      await fh.writeFile(data).finally(() => fh.close());
       await fsp.rename(tmp, file);
     } catch (e) {
       await fsp.rm(tmp, { force: true });
@@ -171,20 +173,25 @@ export class ChunkGetter {
     return this.fetch(id, size);
   }
 
+  /** Where prefetch is: chunks and bytes done of those it has to fetch. */
+  readonly progress = { done: 0, total: 0, bytes: 0, totalBytes: 0 };
+
   /**
-   * Fetch every chunk that is neither cached nor in a seed, several at a time. Chunks land
-   * in the cache one by one, so a kill loses at most the chunks in flight.
+   * Fetch every chunk that is neither cached nor in a seed, up to `parallel` at a time
+   * (the source may allow fewer while the link is slow). Chunks land in the cache one by
+   * one, so a kill loses at most the chunks in flight.
    */
-  async prefetch(chunks: Map<string, number>, parallel: number, progress?: (done: number, total: number, bytes: number) => void): Promise<void> {
+  async prefetch(chunks: Map<string, number>, parallel: number): Promise<void> {
     const todo: [string, number][] = [];
     for (const [id, size] of chunks) {
       if (await this.inCache(id, size)) continue;
       if (this.seeds.get(id)?.size === size) continue;
       todo.push([id, size]);
     }
+    const p = this.progress;
+    p.total = todo.length;
+    p.totalBytes = todo.reduce((a, [, n]) => a + n, 0);
     let next = 0;
-    let done = 0;
-    let bytes = 0;
     let failed = false;
     const worker = async () => {
       while (next < todo.length && !failed) {
@@ -195,9 +202,8 @@ export class ChunkGetter {
           failed = true;
           throw e;
         }
-        done++;
-        bytes += size;
-        progress?.(done, todo.length, bytes);
+        p.done++;
+        p.bytes += size;
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));

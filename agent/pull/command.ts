@@ -16,16 +16,19 @@ import { DEFAULT_STATE, StateDir } from './state.js';
 import { DEFAULT_STICK, findBundle, mountStick, stickPresent } from './stick.js';
 import { publicKeyFromBase64 } from './sign.js';
 
-export const PULL_OPTIONS = ['root', 'config', 'from', 'state', 'trust', 'stick', 'expiry-slack', 'timeout', 'retries', 'parallel', 'no-report', 'json'];
+export const PULL_OPTIONS = ['root', 'config', 'from', 'state', 'trust', 'stick', 'expiry-slack', 'timeout', 'min-rate', 'retries', 'parallel', 'no-report', 'json'];
 export const PULL_FLAGS = ['no-report', 'json'];
 export const PULL_USAGE = `  pull [--from URL|DIR] [--root DIR] [--state DIR] [--trust PUBKEY] [--config FILE]
-       [--stick DEVICE] [--expiry-slack DAYS] [--timeout S] [--retries N] [--parallel N]
-       [--no-report] [--json]
+       [--stick DEVICE] [--expiry-slack DAYS] [--timeout S] [--min-rate B/S]
+       [--retries N] [--parallel N] [--no-report] [--json]
                  verify and apply the newest signed release: from --from, else from a
                  stick labelled XSUPDATE (--stick), else from updates.url; exit 0 applied
                  or current, 1 failed (rolled back / retry), 2 refused (did not verify);
                  with fleet in the config, enrols first while not approved (never fails
-                 the pull) and sends the signed report to fleet.url`;
+                 the pull) and sends the signed report to fleet.url; a request is given
+                 up when fewer than --min-rate bytes/s (64) arrive over --timeout
+                 seconds (60), and at most --parallel (8) requests run at once, fewer
+                 while the link is slow`;
 
 export { DEFAULT_STATE } from './state.js';
 
@@ -59,9 +62,9 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
       return 2;
     }
   }
-  let parsed: { slack: number; timeout: number; retries: number; parallel: number };
+  let parsed: { slack: number; timeout: number; minRate: number; retries: number; parallel: number };
   try {
-    parsed = { slack: num('expiry-slack', 365, 0, 36500), timeout: num('timeout', 60, 1, 3600), retries: num('retries', 7, 0, 100), parallel: num('parallel', 8, 1, 64) };
+    parsed = { slack: num('expiry-slack', 365, 0, 36500), timeout: num('timeout', 60, 1, 3600), minRate: num('min-rate', DEFAULT_NET.minRate, 0, 1e9), retries: num('retries', 7, 0, 100), parallel: num('parallel', 8, 1, 64) };
   } catch (e) {
     io.err(`xs-agent pull: ${(e as Error).message}`);
     return 2;
@@ -128,10 +131,17 @@ export async function runPull(target: Target, opts: Map<string, string | true>, 
     }
     const o: PullOptions = {
       target, state, from, trust, site: cfg.site, host, offline, expirySlackDays: parsed.slack,
-      net: { ...DEFAULT_NET, timeoutMs: parsed.timeout * 1000, attempts: parsed.retries + 1 },
+      net: { ...DEFAULT_NET, idleMs: parsed.timeout * 1000, minRate: parsed.minRate, attempts: parsed.retries + 1, parallel: parsed.parallel },
       parallel: parsed.parallel, log: io.out, stepTimeoutMs: { packages: 1800_000, scripts: 600_000 },
     };
-    status = await pull(o);
+    try {
+      status = await pull(o);
+    } catch (e) {
+      // Before a status exists (another pull holds the lock, the state directory cannot
+      // be written): one line, and the other pull's status.json is left alone.
+      io.err(`xs-agent: pull: ${(e as Error).message}`);
+      return 1;
+    }
     if (!opts.has('no-report')) await report(new StateDir(state), status, host, { site: cfg.site, urls: reportUrls(cfg) }, offline ? from : undefined, io);
   } finally {
     await stick?.release();

@@ -330,11 +330,15 @@ export function checkDeltas(v: unknown, doc: string): DeltasDoc {
       return [c.str(a[0], `${f}.base[${j}][0]`, HEX64, 'a chunk id'), n] as [string, number];
     });
     if (base.length === 0 || base.length > 8) c.fail(`${f}.base`, 'must list 1 to 8 chunks');
+    const deltaSize = c.int(e.deltaSize, `${f}.deltaSize`, 1);
+    // A delta larger than its chunk saves nothing and is never published: refuse it
+    // rather than read that many bytes.
+    if (deltaSize > size) c.fail(`${f}.deltaSize`, `delta of ${deltaSize} bytes is larger than its chunk (${size})`);
     return {
       chunk: c.str(e.chunk, `${f}.chunk`, HEX64, 'a chunk id'),
       size,
       delta: c.str(e.delta, `${f}.delta`, HEX64, 'a sha256'),
-      deltaSize: c.int(e.deltaSize, `${f}.deltaSize`, 1),
+      deltaSize,
       base,
     };
   });

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import type { Target } from '../target.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../log.js';
-import { openRepoSource, type NetOptions, type RepoSource } from './source.js';
-import { StateDir } from './state.js';
+import { openRepoSource, MAX_METADATA_BYTES, MAX_ROOT_BYTES, type NetOptions, type RepoSource } from './source.js';
+import { StateDir, makeStateDir, recordStatus, stateDirError } from './state.js';
 import { checkDeltas, checkRelease, checkRoot, deltasPath, parseEnvelope, releaseChunks, rootPath, RELEASE_FILE, FormatError, type DeltaEntry, type DeltasDoc, type ReleaseDoc, type RootDoc, type FileRef, type SealedFile } from './format.js';
 import { anchorRoot, nextRoot, verifyDeltas, verifyRelease, TrustError } from './trust.js';
 import type { Envelope } from './sign.js';
@@ -17,11 +17,12 @@ import { buildSeeds, makePlan, type FileIndex, type OwnerResolver } from './plan
 
 import { Decrypter } from 'age-encryption';
 import { loadIdentity, type Identity } from '../fleet/identity.js';
-import type { TargetFs } from '../fsutil.js';
+import { createExclusive, type TargetFs } from '../fsutil.js';
 import { prepare, switchFiles, rollbackFiles, discardStaged, removeBackups, readJournal, setPhase, dropJournal, type Journal } from './apply.js';
 import { installPackages } from './packages.js';
 import { runScript } from './scripts.js';
 import { faultPoint } from './fault.js';
+import { takePullLock } from './lock.js';
 import { canonical } from './canonical.js';
 import type { PullStatus } from './status.js';
 
@@ -56,14 +57,14 @@ const DAY = 86400_000;
 export async function pull(o: PullOptions): Promise<PullStatus> {
   const t0 = Date.now();
   const state = new StateDir(o.state);
-  await fsp.mkdir(state.dir, { recursive: true, mode: 0o700 });
+  await makeStateDir(state.dir);
+  const lock = await takePullLock(state.p('pull.lock')).catch((e) => Promise.reject(stateDirError(state.dir, e)));
   const source = openRepoSource(o.from, { ...o.net, log: o.log });
   const status: PullStatus = { at: new Date().toISOString(), source: redactUrl(o.from), result: 'failed', version: null, warnings: [], notes: [] };
   const warn = (m: string) => {
     status.warnings.push(m);
     o.log(`xs-agent: warning: ${m}`);
   };
-  const lock = await takeLock(state);
   try {
     await recover(o, state, status);
     const current = await state.readRelease('current.json');
@@ -86,49 +87,22 @@ export async function pull(o: PullOptions): Promise<PullStatus> {
       status.hint = e instanceof FormatError ? 'the file is not a valid update document; nothing was applied' : (e as Refused).hint;
     } else {
       status.result = status.result === 'rolled-back' ? 'rolled-back' : 'failed';
-      status.error ??= (e as Error).message;
+      status.error ??= stateDirError(state.dir, e).message;
       status.hint ??= 'nothing was applied; the next pull retries';
     }
     o.log(`xs-agent: pull ${status.result}: ${status.error}${status.hint ? `\n  hint: ${status.hint}` : ''}`);
     return status;
   } finally {
     status.ms = Date.now() - t0;
-    await state.writeJson('status.json', status).catch(() => undefined);
+    await recordStatus(state, status, o.log);
     await lock();
   }
 }
 
-async function takeLock(state: StateDir): Promise<() => Promise<void>> {
-  const file = state.p('pull.lock');
-  for (let i = 0; i < 2; i++) {
-    try {
-      const fh = await fsp.open(file, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return () => fsp.rm(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
-      let alive = false;
-      try {
-        if (pid && pid !== process.pid) {
-          process.kill(pid, 0);
-          alive = true;
-        }
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (alive) throw new Error(`another pull is running (pid ${pid}); wait for it, or remove ${file} if it is gone`);
-      await fsp.rm(file, { force: true });
-    }
-  }
-  throw new Error(`could not take ${file}`);
-}
-
 // ---- trust -------------------------------------------------------------------------
 
-async function getEnvelope(source: RepoSource, rel: string): Promise<Envelope<unknown> | null> {
-  const b = await source.get(rel);
+async function getEnvelope(source: RepoSource, rel: string, max: number): Promise<Envelope<unknown> | null> {
+  const b = await source.get(rel, max);
   return b ? parseEnvelope(b.toString('utf8'), source.describe(rel)) : null;
 }
 
@@ -156,7 +130,7 @@ async function updateRoot(o: PullOptions, state: StateDir, source: RepoSource, w
   let changed = false;
   if (!cur) {
     for (let n = 1; ; n++) {
-      const env = await getEnvelope(source, rootPath(n));
+      const env = await getEnvelope(source, rootPath(n), MAX_ROOT_BYTES);
       if (!env) break;
       const r: Envelope<RootDoc> = { signed: checkRoot(env.signed, source.describe(rootPath(n))), signatures: env.signatures };
       if (r.signed.version !== n) throw new Refused(`${source.describe(rootPath(n))}: says version ${r.signed.version}`, 'the repository is damaged; nothing was applied');
@@ -171,7 +145,7 @@ async function updateRoot(o: PullOptions, state: StateDir, source: RepoSource, w
   }
   for (;;) {
     const rel = rootPath(cur.version + 1);
-    const env = await getEnvelope(source, rel);
+    const env = await getEnvelope(source, rel, MAX_ROOT_BYTES);
     if (!env) break;
     const r: Envelope<RootDoc> = { signed: checkRoot(env.signed, source.describe(rel)), signatures: env.signatures };
     cur = nextRoot(cur, r, source.describe(rel));
@@ -187,7 +161,7 @@ async function updateRoot(o: PullOptions, state: StateDir, source: RepoSource, w
 
 /** The offered release, verified; null when it is what is already applied. */
 async function fetchRelease(o: PullOptions, source: RepoSource, root: RootDoc, current: ReleaseDoc | undefined, warn: (m: string) => void, status: PullStatus): Promise<Envelope<ReleaseDoc> | null> {
-  const env = await getEnvelope(source, RELEASE_FILE);
+  const env = await getEnvelope(source, RELEASE_FILE, MAX_METADATA_BYTES);
   if (!env) throw new Refused(`${source.describe(RELEASE_FILE)}: not found`, o.offline ? 'this directory is not a bundle (xsbuild bundle writes one)' : 'nothing was published yet, or the URL is wrong');
   const rel: Envelope<ReleaseDoc> = { signed: checkRelease(env.signed, source.describe(RELEASE_FILE)), signatures: env.signatures };
   const r = verifyRelease(root, rel, source.describe(RELEASE_FILE));
@@ -221,7 +195,7 @@ async function loadDeltas(source: RepoSource, root: RootDoc, r: ReleaseDoc, warn
   const rel = deltasPath(r.version);
   const doc = source.describe(rel);
   try {
-    const env = await getEnvelope(source, rel);
+    const env = await getEnvelope(source, rel, MAX_METADATA_BYTES);
     if (!env) return new Map();
     const d: Envelope<DeltasDoc> = { signed: checkDeltas(env.signed, doc), signatures: env.signatures };
     return new Map(verifyDeltas(root, d, r, doc).deltas.map((e) => [e.chunk, e]));
@@ -250,13 +224,7 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
   const lacking = [...need].some(([id, n]) => seeds.get(id)?.size !== n);
   const deltas = lacking ? await loadDeltas(source, root, r, warn) : new Map<string, DeltaEntry>();
   const getter = new ChunkGetter(state.p('chunks'), source, seeds, deltas, warn);
-  let lastLog = 0;
-  await getter.prefetch(need, o.parallel, (done, total, bytes) => {
-    if (Date.now() - lastLog > 2000 || done === total) {
-      lastLog = Date.now();
-      o.log(`xs-agent: fetched ${done}/${total} chunks (${(bytes / 1048576).toFixed(1)} MiB)`);
-    }
-  });
+  await withProgress(o, source, getter, () => getter.prefetch(need, o.parallel));
   // Sealed files are opened before anything is staged: one that does not decrypt or
   // match refuses the whole release.
   const sealed = plan.write.filter((f) => f.sealed);
@@ -276,7 +244,8 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
       await fsp.mkdir(path.dirname(file), { recursive: true });
       const parts: Buffer[] = [];
       for (const [id, n] of f.chunks) parts.push(await getter.get(id, n));
-      await fsp.writeFile(`${file}.part`, Buffer.concat(parts));
+      const fh = await createExclusive(`${file}.part`, 0o644);
+      await fh.writeFile(Buffer.concat(parts)).finally(() => fh.close());
       await fsp.rename(`${file}.part`, file);
     }
     await fsp.writeFile(`${repoDir}.list`, `deb [trusted=yes] file:${repoDir} ./\n`);
@@ -288,6 +257,30 @@ async function applyRelease(o: PullOptions, state: StateDir, source: RepoSource,
   await setPhase(state, j, 'switch');
   await afterCommit(o, state, j, r, prev, status, index, getter);
 }
+
+/**
+ * Progress of the fetch on a timer, not per chunk: over a 2 KB/s link one 256 KiB chunk
+ * takes two minutes, and the operator should still see bytes moving.
+ */
+async function withProgress(o: PullOptions, source: RepoSource, getter: ChunkGetter, fetchAll: () => Promise<void>): Promise<void> {
+  const start = source.bytes;
+  const t0 = Date.now();
+  const line = () => {
+    const p = getter.progress;
+    const got = source.bytes - start;
+    const rate = got / Math.max(0.001, (Date.now() - t0) / 1000);
+    return `xs-agent: fetched ${p.done}/${p.total} chunks (${(p.bytes / 1048576).toFixed(2)} of ${(p.totalBytes / 1048576).toFixed(2)} MiB; ${(got / 1048576).toFixed(2)} MiB received, ${(rate / 1024).toFixed(1)} KiB/s)`;
+  };
+  const timer = setInterval(() => o.log(line()), PROGRESS_MS);
+  try {
+    await fetchAll();
+  } finally {
+    clearInterval(timer);
+  }
+  if (getter.progress.total) o.log(line());
+}
+
+const PROGRESS_MS = 5000;
 
 /** From the commit point on: switch, steps, then done or rollback. Also used by recovery. */
 async function afterCommit(o: PullOptions, state: StateDir, j: Journal, r: ReleaseDoc, prev: ReleaseDoc | undefined, status: PullStatus, index: FileIndex, getter?: ChunkGetter): Promise<void> {

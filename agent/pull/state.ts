@@ -14,7 +14,7 @@
 //   approval.json    the office's approval of this server (agent/fleet/enrol.ts)
 //   enrol.json       the last enrolment attempt
 //   status.json      the last pull's outcome
-import { promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, isNotFound } from '../fsutil.js';
 import { checkRelease, checkRoot, parseEnvelope, type ReleaseDoc, type RootDoc } from './format.js';
@@ -54,6 +54,80 @@ export class StateDir {
     if (text === undefined) return undefined;
     const env = parseEnvelope(text, this.p(rel));
     return { signed: checkRelease(env.signed, this.p(rel)), signatures: env.signatures };
+  }
+}
+
+/** The state directory, made if missing; errors say what is wrong with the disk, named. */
+export async function makeStateDir(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    // A recursive mkdir on a read-only file system reports ENOENT; one level at a time
+    // gives the real reason (EROFS, EACCES, ENOSPC).
+    let real = e;
+    for (const d of ancestors(dir)) {
+      try {
+        await fsp.mkdir(d, { mode: 0o700 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        real = err;
+        break;
+      }
+    }
+    throw stateDirError(dir, real);
+  }
+}
+
+function ancestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    out.unshift(d);
+    if (path.dirname(d) === d) return out;
+  }
+}
+
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * A file-system error as a message that names the state directory and says what to do;
+ * other errors unchanged. A bare "ENOSPC ... write" names neither.
+ */
+export function stateDirError(dir: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const where = err.path && !err.path.startsWith(dir) ? path.dirname(err.path) : dir;
+  const what = where === dir ? 'the update state directory' : `writing ${err.path}`;
+  if (DISK_FULL.has(err.code ?? '')) return new Error(`${where}: disk full (${what}); free space there and pull again`);
+  if (err.code === 'EROFS') return new Error(`${where}: read-only file system (${what}); remount it read-write, or give --state a directory on a writable disk`);
+  if ((err.code === 'EACCES' || err.code === 'EPERM') && where === dir) return new Error(`${dir}: not writable (${err.code}, the update state directory); run as root, or give --state a directory you can write`);
+  return err instanceof Error ? err : new Error(String(e));
+}
+
+/**
+ * status.json must say what this pull did, never what an earlier one did. Written as
+ * usual (temp name, rename); on a full disk the old file is overwritten in place (its
+ * blocks are reused) and, failing that, removed: no status is truer than a stale one.
+ */
+export async function recordStatus(state: StateDir, status: unknown, log: (l: string) => void): Promise<void> {
+  try {
+    await state.writeJson('status.json', status);
+    return;
+  } catch (e) {
+    const file = state.p('status.json');
+    const text = JSON.stringify(status) + '\n';
+    try {
+      const fh = await fsp.open(file, fsc.O_WRONLY | fsc.O_NOFOLLOW);
+      try {
+        await fh.truncate(0);
+        await fh.write(text, 0);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      return;
+    } catch {
+      const gone = await fsp.rm(file, { force: true }).then(() => true, () => false);
+      log(`xs-agent: ${stateDirError(state.dir, e).message}; ${gone ? `${file} was removed rather than left describing an earlier pull` : `${file} could not be updated and still describes an earlier pull`}`);
+    }
   }
 }
 

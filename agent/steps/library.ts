@@ -94,8 +94,16 @@ async function copyOne(src: Source, rel: string, dest: string, f: { size: number
       offset = 0;
     }
     const fh = await fsp.open(part, offset === 0 ? 'w' : 'a', 0o644);
+    let have = offset;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
+        // A source that sends more than the manifest's size is not read on to fill the disk.
+        have += chunk.length;
+        if (have > f.size) {
+          stream.destroy();
+          await fsp.rm(part, { force: true });
+          throw new Error(`${f.path}: the source sent more than the ${f.size} bytes the image manifest gives it; the source does not match the image manifest`);
+        }
         await fh.write(chunk);
         h.update(chunk);
         onBytes(chunk.length);

@@ -76,7 +76,10 @@ export async function resolveFile(root: TreeRoot, segments: string[]): Promise<R
 /** Parse a single "bytes=" range against a size; multiple ranges get the whole file. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
   if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // RFC 9110 14.2: a range unit the server does not know is ignored (the whole file, 200).
+  const unit = /^\s*([^=\s]+)=/.exec(header)?.[1];
+  if (unit === undefined || unit.toLowerCase() !== 'bytes') return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m) return header.includes(',') ? undefined : 'unsatisfiable';
   const [, a, b] = m;
   if (a === '' && b === '') return 'unsatisfiable';

@@ -1,5 +1,9 @@
 // The room: what each machine (by MAC) has fetched and reported, in order. Fed by the
 // HTTP server's requests; read by the live table, the status page and /status.json.
+// Anyone on the install network can send requests, so the room is bounded: the site's
+// machines plus at most MAX_UNKNOWN others, the last MAX_ERRORS errors of each, messages
+// of at most MAX_MESSAGE characters with control characters removed (they reach the
+// operator's terminal: no escape codes, no window titles).
 import type { NetbootManifest } from '../netboot/manifest.js';
 
 export type Step = 'boot' | 'kernel' | 'initrd' | 'kickstart' | 'done';
@@ -18,9 +22,24 @@ export interface MachineStatus {
   state: 'waiting' | 'booting' | 'installing' | 'done' | 'refused' | 'error';
   bytes: number;
   requests: number;
+  /** The last MAX_ERRORS errors; errorCount counts them all. */
   errors: { at: string; message: string }[];
+  errorCount: number;
   lastSeen: string | null;
 }
+
+/** Text from the network made safe to print: escape sequences and control characters removed, length capped. */
+export function printable(s: string, max = MAX_MESSAGE): string {
+  // eslint-disable-next-line no-control-regex
+  const t = s.replace(/\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-_])/g, '').replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+export const MAX_UNKNOWN = 256;
+export const MAX_ERRORS = 20;
+export const MAX_MESSAGE = 200;
+/** Client addresses remembered for requests without a MAC (bounded like the machines). */
+const MAX_IPS = 4096;
 
 const MAC_ID = /^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/;
 
@@ -50,13 +69,43 @@ export class Room {
     return () => this.listeners.delete(f);
   }
 
-  private get(id: string): MachineStatus {
+  private unknown = 0;
+  /** Requests and reports from machines not admitted because the room was full. */
+  turnedAway = 0;
+
+  /** A machine's record; a new unknown one only while there is room for it. */
+  private get(id: string): MachineStatus | undefined {
     let m = this.machines.get(id);
     if (!m) {
+      if (this.unknown >= MAX_UNKNOWN) {
+        this.turnedAway++;
+        return undefined;
+      }
+      this.unknown++;
       m = blank(id, null, false);
       this.machines.set(id, m);
     }
     return m;
+  }
+
+  private remember(ip: string, id: string) {
+    if (this.byIp.size >= MAX_IPS && !this.byIp.has(ip)) this.byIp.clear();
+    this.byIp.set(ip, id);
+  }
+
+  private addError(m: MachineStatus, at: string, message: string) {
+    m.errors.push({ at, message: printable(message) });
+    m.errorCount++;
+    if (m.errors.length > MAX_ERRORS) m.errors.splice(0, m.errors.length - MAX_ERRORS);
+  }
+
+  /**
+   * Whether a report for this MAC is believed: the site lists the machine, or it is an
+   * unknown machine this server saw boot (it fetched the kernel or an initrd with its MAC).
+   */
+  mayReport(id: string): boolean {
+    const m = this.machines.get(id);
+    return !!m && (m.known || !!m.steps.kernel || !!m.steps.initrd);
   }
 
   private emit(m: MachineStatus, what: string) {
@@ -70,7 +119,7 @@ export class Room {
     const pm = /^(?:machines|grub\/machines|ks)\/([0-9a-f-]{17})\.(?:ipxe|cfg)$/.exec(rel);
     if (!id && pm && isMacId(pm[1])) id = pm[1];
     if (id) {
-      this.byIp.set(ip, id);
+      this.remember(ip, id);
       return id;
     }
     return this.byIp.get(ip);
@@ -81,6 +130,7 @@ export class Room {
     const id = this.identify(rel, query, ip);
     if (!id) return;
     const m = this.get(id);
+    if (!m) return;
     const t = this.now().toISOString();
     m.ip = ip;
     m.lastSeen = t;
@@ -89,7 +139,7 @@ export class Room {
     if (status >= 400) {
       // A machine without a record asks for its script: that is how unknown machines look.
       if (/^(machines|grub\/machines)\//.test(rel) && status === 404) return;
-      m.errors.push({ at: t, message: `${status} /${rel}${reason ? ` (${reason})` : ''}` });
+      this.addError(m, t, `${status} /${rel}${reason ? ` (${reason})` : ''}`);
       this.update(m, 'error');
       return;
     }
@@ -108,16 +158,17 @@ export class Room {
     return undefined;
   }
 
-  /** The installer's (or iPXE's) report: done, error or refused. */
-  report(id: string, status: string, ip: string, message?: string): MachineStatus {
+  /** The installer's (or iPXE's) report: done, error or refused; undefined when the room is full. */
+  report(id: string, status: string, ip: string, message?: string): MachineStatus | undefined {
     const m = this.get(id);
+    if (!m) return undefined;
     const t = this.now().toISOString();
     m.ip = ip;
     m.lastSeen = t;
-    this.byIp.set(ip, id);
+    this.remember(ip, id);
     if (status === 'done') m.steps.done = t;
     else if (status === 'refused') m.refused = t;
-    else m.errors.push({ at: t, message: `installer reported ${status}${message ? `: ${message}` : ''}` });
+    else this.addError(m, t, `installer reported ${status}${message ? `: ${message}` : ''}`);
     this.update(m, status);
     return m;
   }
@@ -142,6 +193,7 @@ export class Room {
   snapshot(): { site: string; release: string; machines: MachineStatus[]; summary: Record<string, number> } {
     const machines = [...this.machines.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const summary: Record<string, number> = { total: machines.length };
+    if (this.turnedAway) summary.turnedAway = this.turnedAway;
     for (const m of machines) summary[m.state] = (summary[m.state] ?? 0) + 1;
     return { site: this.manifest.site, release: this.manifest.release, machines, summary };
   }
@@ -160,6 +212,7 @@ function blank(id: string, hostname: string | null, known: boolean): MachineStat
     bytes: 0,
     requests: 0,
     errors: [],
+    errorCount: 0,
     lastSeen: null,
   };
 }

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { NETBOOT_MANIFEST, type NetbootManifest } from '../netboot/manifest.js';
 import { BuildError, InputError } from '../errors.js';
 import { parseRange, requestSegments, resolveFile, treeRoot, type TreeRoot } from './resolve.js';
-import { Room, isMacId } from './room.js';
+import { Room, isMacId, printable } from './room.js';
 import { html } from './view.js';
 import { FileCache } from './cache.js';
 
@@ -131,16 +131,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, root:
     return void res.end(method === 'HEAD' ? undefined : body);
   }
   const rep = /^xsbuild\/report\/([^/]+)\/(done|error|refused)$/.exec(rel);
-  if (rep) {
-    const id = rep[1].toLowerCase().replace(/:/g, '-');
-    if (!isMacId(id)) {
-      log(`refused ${ip} report for "${rep[1]}": not a MAC address`);
-      return void res.writeHead(400, { 'Content-Type': 'text/plain', 'Content-Length': 12 }).end('bad request\n');
-    }
-    const body = method === 'POST' ? (await readBody(req, 4096)).trim() : '';
-    room.report(id, rep[2], ip, body && body !== rep[2] ? body : query.get('message') ?? undefined);
-    return void res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 3 }).end('ok\n');
-  }
+  if (rep) return report(req, res, room, log, ip, method, rep[1], rep[2], query);
 
   if (method !== 'GET' && method !== 'HEAD') {
     return void res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 }).end();
@@ -193,6 +184,33 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, root:
     });
     stream.pipe(res);
   });
+}
+
+/**
+ * An installer's report. "done" only by POST (the kickstart's %post sends it) and only
+ * for a machine the room believes (Room.mayReport); "error" and "refused" also by GET,
+ * because boot firmware cannot POST (iPXE's imgfetch and GRUB's cat only GET), but only
+ * for machines the room already has. Everything else is refused without a trace in the
+ * room, so fake MACs cannot fill it.
+ */
+async function report(req: http.IncomingMessage, res: http.ServerResponse, room: Room, log: (l: string) => void, ip: string, method: string, mac: string, status: string, query: URLSearchParams): Promise<void> {
+  const say = (code: number, text: string, headers: http.OutgoingHttpHeaders = {}) => void res.writeHead(code, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), ...headers }).end(text);
+  const id = mac.toLowerCase().replace(/:/g, '-');
+  if (!isMacId(id)) {
+    log(`refused ${ip} report for "${printable(mac, 40)}": not a MAC address`);
+    return say(400, 'bad request\n');
+  }
+  if (method !== 'POST' && !(method === 'GET' && status !== 'done')) {
+    log(`refused ${ip} ${method} report ${id}/${status}: reports are POSTed`);
+    return say(405, 'reports are POSTed\n', { Allow: status === 'done' ? 'POST' : 'GET, POST' });
+  }
+  if (status === 'done' ? !room.mayReport(id) : !room.machines.has(id)) {
+    log(`refused ${ip} report ${id}/${status}: not a machine of this site that booted from this server`);
+    return say(403, 'not a machine of this room\n');
+  }
+  const body = method === 'POST' ? (await readBody(req, 4096)).trim() : '';
+  room.report(id, status, ip, body && body !== status ? body : query.get('message') ?? undefined);
+  return say(200, 'ok\n');
 }
 
 function readBody(req: http.IncomingMessage, max: number): Promise<string> {

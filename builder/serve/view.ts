@@ -9,7 +9,7 @@ export function table(room: Room, header: string): string {
   const snap = room.snapshot();
   const rows = [['MAC', 'HOST', 'IP', ...STEPS.map((s) => s.toUpperCase()), 'STATE', 'ERRORS']];
   for (const m of snap.machines) {
-    rows.push([m.mac, m.hostname ?? (m.known ? '' : '(unknown)'), m.ip ?? '-', ...STEPS.map((s) => clock(m.steps[s])), m.state, m.errors.length ? `${m.errors.length}: ${m.errors[m.errors.length - 1].message}` : '']);
+    rows.push([m.mac, m.hostname ?? (m.known ? '' : '(unknown)'), m.ip ?? '-', ...STEPS.map((s) => clock(m.steps[s])), m.state, m.errorCount ? `${m.errorCount}: ${m.errors[m.errors.length - 1].message}` : '']);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const lines = rows.map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]))).join('  ').trimEnd());

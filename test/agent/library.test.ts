@@ -161,6 +161,29 @@ test('a stalled server is cut off by the step timeout, and the part is kept for 
   assert.ok(partSize > 0 && partSize < 300_000, `part has ${partSize} bytes`);
 });
 
+test('a source that sends more than the manifest size is cut off there, not read to fill the disk', async (t) => {
+  const root = makeRoot(t);
+  const media = path.join(root, 'media');
+  makeMedia(media);
+  const served = await serve(t, media);
+  served.hook = (req, res, data) => {
+    if (!req.url!.endsWith('intro.webm')) return false;
+    res.writeHead(200);
+    const pump = () => {
+      while (!res.destroyed && res.write(data));
+      if (!res.destroyed) res.once('drain', pump);
+    };
+    res.on('error', () => undefined);
+    pump();
+    return true;
+  };
+  writeConfig(root, { ...base, library: { source: served.url, dest: '/srv/library' } });
+  const r = await runCli(main, ['firstboot', '--root', root]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /library: failed - \/library\/khan\/intro.webm: the source sent more than the \d+ bytes the image manifest gives it/);
+  assert.equal(existsSync(path.join(root, 'srv/library/khan/intro.webm.xs-part')), false);
+});
+
 test('manifest errors name the manifest and the field', async (t) => {
   const root = makeRoot(t);
   mkdirSync(path.join(root, 'm'), { recursive: true });
