@@ -4,19 +4,23 @@
 // content did not change gets no new release (unless --refresh: same content, new expiry).
 // Chunks new in this release also get deltas against the previous release's chunks
 // (builder/updates/deltas.ts), listed in a signed releases/<n>.deltas.json.
+// A file's chunk list is remembered by the file's identity (builder/cache/identity.ts,
+// namespace 'chunks'): a library file that did not change is not read again, as long as
+// the repository still has its chunks; --refresh reads and checks everything.
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { validateSite, type Validated } from '../pipeline.js';
 import { InputError, BuildError } from '../errors.js';
 import { takeLock } from '../lock.js';
-import { chunkFile, chunkBuffer, type ChunkedFile } from '../../agent/pull/chunker.js';
+import { chunkFile, chunkBuffer, CHUNKER, type ChunkedFile } from '../../agent/pull/chunker.js';
+import { IdentityCache } from '../cache/identity.js';
 import { canonical } from '../../agent/pull/canonical.js';
 import { signDoc } from '../../agent/pull/sign.js';
 import { releaseDigest } from '../../agent/pull/trust.js';
 import { makeDeltas, readDeltaEntries } from './deltas.js';
 import { SPEC, rootPath, releasePath, deltasPath, ROOT_FILE, RELEASE_FILE, type DeltasDoc, type FileRef, type ReleaseDoc, type ReleaseFile, type RootDoc } from '../../agent/pull/format.js';
 import { loadSigningKey, type SigningKey } from './keys.js';
-import { putChunk, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
+import { ObjectStore, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { gatherContent, type ContentFile } from './content.js';
 import { readRecipients, sealPrivateFiles } from './sealed.js';
 import type { RecipientsFile } from '../../agent/fleet/wire.js';
@@ -46,6 +50,9 @@ export interface PublishResult {
   bytes: number;
   newChunks: number;
   newBytes: number;
+  /** Files chunked (read) by this publish, and files whose chunk list came from the cache (not opened). */
+  filesRead: number;
+  filesCached: number;
   /** Chunks that can also be fetched as deltas, those chunks' bytes, the deltas' bytes. */
   deltas: number;
   deltaChunkBytes: number;
@@ -101,11 +108,14 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     }
 
     const last = state.latest?.signed;
-    const { body, stats, sealedInfo } = await assembleRelease(v, o, recipients, last, (id, data) => putChunk(repo, id, data));
+    const chunks = await ObjectStore.chunks(repo);
+    const { body, stats, sealedInfo } = await assembleRelease(v, o, recipients, last, chunks);
+    // Chunks durable before the deltas (made from them) and any document naming them.
+    await chunks.flush();
     if (last && sameContent(last, body) && !o.refresh) {
-      return { version: last.version, changed: false, ...stats, deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
+      return { version: last.version, changed: false, ...publishStats(stats), deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
     }
-    const version = Math.max(last?.version ?? 0, ...state.releases.keys()) + 1;
+    const version = Math.max(last?.version ?? 0, ...state.releases) + 1;
     const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
     // Deltas before the release files: a client that sees the release can use them.
     const d = await makeDeltas(repo, last, last ? await readDeltaEntries(repo, last.version) : [], body);
@@ -118,11 +128,13 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     const text = prettyEnvelope(env);
     await writeAtomic(path.join(repo, releasePath(version)), text);
     await writeAtomic(path.join(repo, RELEASE_FILE), text);
-    return { version, changed: true, ...stats, deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
+    return { version, changed: true, ...publishStats(stats), deltas: d.stats.deltas, deltaChunkBytes: d.stats.chunkBytes, deltaBytes: d.stats.deltaBytes, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
   } finally {
     await lock.release();
   }
 }
+
+const publishStats = ({ reusedChunks: _c, reusedBytes: _b, ...s }: AssembleStats) => s;
 
 type ReleaseBody = Omit<ReleaseDoc, 'version' | 'created' | 'expires'>;
 
@@ -132,37 +144,83 @@ export function sameContent(last: ReleaseDoc, body: ReleaseBody): boolean {
   return canonical(rest) === canonical(body);
 }
 
+/** Where a release's chunks go: publish stores new ones, a dry run only looks them up. */
+export interface ChunkSink {
+  /** Whether the repository has the chunk (by name). */
+  has(id: string): boolean;
+  /** Store (or look up) a chunk; true when it is new to the repository. May copy `data` and return before it is written. */
+  put(id: string, data: Uint8Array): Promise<boolean>;
+}
+
+/** What the identity cache keeps per file: its chunk list, and which chunker cut it. */
+interface CachedChunks extends FileRef {
+  chunker: string;
+}
+
+export interface AssembleStats {
+  files: number;
+  chunks: number;
+  bytes: number;
+  newChunks: number;
+  newBytes: number;
+  /** Distinct chunks the repository already had. */
+  reusedChunks: number;
+  reusedBytes: number;
+  filesRead: number;
+  filesCached: number;
+}
+
 /**
- * Everything of release N+1 but its number and dates: every file chunked, each chunk
- * handed to `put` (which stores it, or for a dry run only looks whether the repository
- * has it, and says whether it was new).
+ * Everything of release N+1 but its number and dates: every file chunked (or its chunk
+ * list taken from the identity cache when the file is unchanged and the repository has
+ * all its chunks), each new chunk handed to `sink`.
  */
 export async function assembleRelease(
   v: Validated,
-  o: Pick<PublishOptions, 'packagesDir' | 'privateDir' | 'info'>,
+  o: Pick<PublishOptions, 'packagesDir' | 'privateDir' | 'info' | 'refresh'>,
   recipients: RecipientsFile | undefined,
   last: ReleaseDoc | undefined,
-  put: (id: string, data: Uint8Array) => Promise<boolean>,
-): Promise<{ body: ReleaseBody; stats: { files: number; chunks: number; bytes: number; newChunks: number; newBytes: number }; sealedInfo?: { sealed: number; sealedSkipped: string[] } }> {
+  sink: ChunkSink,
+): Promise<{ body: ReleaseBody; stats: AssembleStats; sealedInfo?: { sealed: number; sealedSkipped: string[] } }> {
   const content = await gatherContent(v, { packagesDir: o.packagesDir, info: o.info });
+  const cache = await IdentityCache.open<CachedChunks>(path.join(v.site.root, '.cache'), 'chunks');
   try {
-    const stats = { files: 0, chunks: 0, bytes: 0, newChunks: 0, newBytes: 0 };
+    const stats: AssembleStats = { files: 0, chunks: 0, bytes: 0, newChunks: 0, newBytes: 0, reusedChunks: 0, reusedBytes: 0, filesRead: 0, filesCached: 0 };
     const seen = new Set<string>();
-    const store = async (id: string, data: Uint8Array) => {
+    const count = (id: string, size: number): boolean => {
       stats.chunks++;
-      stats.bytes += data.length;
-      if (seen.has(id)) return;
+      stats.bytes += size;
+      if (seen.has(id)) return false;
       seen.add(id);
-      if (await put(id, data)) {
+      return true;
+    };
+    const store = async (id: string, data: Uint8Array) => {
+      if (!count(id, data.length)) return;
+      if (await sink.put(id, data)) {
         stats.newChunks++;
         stats.newBytes += data.length;
+      } else {
+        stats.reusedChunks++;
+        stats.reusedBytes += data.length;
       }
     };
     const ref = (c: ChunkedFile): FileRef => ({ size: c.size, sha256: c.sha256, chunks: c.chunks.map((x) => [x.id, x.size]) });
     const file = async (f: ContentFile): Promise<ReleaseFile> => {
       stats.files++;
-      const c = await chunkFile(f.source, (x, data) => store(x.id, data));
-      return { path: f.path, mode: f.mode, ...ref(c) };
+      const { value, identity } = await cache.get(f.source);
+      if (!o.refresh && value?.chunker === CHUNKER && value.chunks.every(([id]) => sink.has(id))) {
+        stats.filesCached++;
+        for (const [id, n] of value.chunks) {
+          if (!count(id, n)) continue;
+          stats.reusedChunks++;
+          stats.reusedBytes += n;
+        }
+        return { path: f.path, mode: f.mode, size: value.size, sha256: value.sha256, chunks: value.chunks };
+      }
+      stats.filesRead++;
+      const r = ref(await chunkFile(f.source, (x, data) => store(x.id, data)));
+      cache.set(f.source, identity, { chunker: CHUNKER, ...r });
+      return { path: f.path, mode: f.mode, ...r };
     };
     const body: ReleaseBody = { _type: 'xs-release', spec: SPEC, site: v.site.data.site, release: v.site.release, layers: [], library: [] };
     for (const l of content.layers) {
@@ -201,6 +259,8 @@ export async function assembleRelease(
       if (r.sealed.length) body.sealed = r.sealed;
       sealedInfo = { sealed: r.sealed.length, sealedSkipped: r.skipped };
     }
+    // Losing the cache costs a re-read; saving it is not worth failing the publish over.
+    await cache.save().catch((e: Error) => o.info?.(`warning: ${e.message} (the next publish reads the library again)`));
     return { body, stats, sealedInfo };
   } finally {
     await content.cleanup();
