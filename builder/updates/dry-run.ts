@@ -10,7 +10,6 @@ import { canonical } from '../../agent/pull/canonical.js';
 import type { ReleaseDoc, ReleaseFile } from '../../agent/pull/format.js';
 import { verifyRelease, TrustError } from '../../agent/pull/trust.js';
 import { ObjectStore, readRepo, verifyRootChain } from './store.js';
-import { readRecipients } from './sealed.js';
 import { assembleRelease, sameContent } from './publish.js';
 
 export interface FileChange {
@@ -62,7 +61,7 @@ export async function dryRun(o: { site: string; repo: string; packagesDir?: stri
       throw e;
     }
   }
-  const recipients = o.recipientsFile ? await readRecipients(o.recipientsFile, v.site.data.site) : undefined;
+  const recipients = o.recipientsFile ? await (await import('./sealed.js')).readRecipients(o.recipientsFile, v.site.data.site) : undefined;
   // Only looked up: a chunk the repository lacks is counted as new, never written.
   const chunks = await ObjectStore.chunks(repo);
   const { body, stats } = await assembleRelease(v, o, recipients, last, { has: (id) => chunks.has(id), put: async (id) => !chunks.has(id) });

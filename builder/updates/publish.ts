@@ -22,7 +22,6 @@ import { SPEC, rootPath, releasePath, deltasPath, ROOT_FILE, RELEASE_FILE, type 
 import { loadSigningKey, type SigningKey } from './keys.js';
 import { ObjectStore, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { gatherContent, type ContentFile } from './content.js';
-import { readRecipients, sealPrivateFiles } from './sealed.js';
 import type { RecipientsFile } from '../../agent/fleet/wire.js';
 
 export interface PublishOptions {
@@ -80,7 +79,8 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
   if ((o.privateDir === undefined) !== (o.recipientsFile === undefined)) {
     throw new InputError({ file: 'command line' }, '--private DIR and --recipients FILE go together', 'give both: the hosts\' files and the recipients file written by `xsbuild fleet recipients`');
   }
-  const recipients = o.recipientsFile ? await readRecipients(o.recipientsFile, v.site.data.site) : undefined;
+  // Loaded only for sealed files: the age library is a fifth of publish's start-up.
+  const recipients = o.recipientsFile ? await (await import('./sealed.js')).readRecipients(o.recipientsFile, v.site.data.site) : undefined;
   const key = await loadSigningKey(o.keyFile);
   const repo = path.resolve(o.repo);
   await mkdir(repo, { recursive: true });
@@ -205,9 +205,14 @@ export async function assembleRelease(
       }
     };
     const ref = (c: ChunkedFile): FileRef => ({ size: c.size, sha256: c.sha256, chunks: c.chunks.map((x) => [x.id, x.size]) });
+    // Every file's identity up front, all at once: one lstat at a time, each a round trip
+    // to the thread pool, was most of an unchanged publish (idle, waiting).
+    const all = [...content.layers.flatMap((l) => l.files), ...content.library.flatMap((l) => l.files), ...(content.repo ?? [])];
+    const looked = new Map(all.map((f) => [f.source, cache.get(f.source)]));
+    for (const p of looked.values()) p.catch(() => undefined);
     const file = async (f: ContentFile): Promise<ReleaseFile> => {
       stats.files++;
-      const { value, identity } = await cache.get(f.source);
+      const { value, identity } = await (looked.get(f.source) ?? cache.get(f.source));
       if (!o.refresh && value?.chunker === CHUNKER && value.chunks.every(([id]) => sink.has(id))) {
         stats.filesCached++;
         for (const [id, n] of value.chunks) {
@@ -251,6 +256,7 @@ export async function assembleRelease(
     }
     let sealedInfo: { sealed: number; sealedSkipped: string[] } | undefined;
     if (o.privateDir && recipients) {
+      const { sealPrivateFiles } = await import('./sealed.js');
       const r = await sealPrivateFiles(path.resolve(o.privateDir), recipients, last, store, (m) => o.info?.(`warning: ${m}`));
       const placed = new Set([...body.layers.flatMap((l) => l.files.map((f) => f.path)), ...body.library.flatMap((l) => l.files.map((f) => `${l.dest.replace(/\/$/, '')}/${f.path}`))]);
       for (const s of r.sealed) {

@@ -100,8 +100,9 @@ export class ObjectStore {
 /** Names (without `ext`) of the objects in root/<ab>/. */
 async function listObjects(root: string, ext: string): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const d of await readdir(root).catch(() => [] as string[])) {
-    for (const n of await readdir(path.join(root, d)).catch(() => [] as string[])) if (n.endsWith(ext) && !n.startsWith('.')) out.add(n.slice(0, -ext.length));
+  const dirs = await readdir(root).catch(() => [] as string[]);
+  for (const names of await Promise.all(dirs.map((d) => readdir(path.join(root, d)).catch(() => [] as string[])))) {
+    for (const n of names) if (n.endsWith(ext) && !n.startsWith('.')) out.add(n.slice(0, -ext.length));
   }
   return out;
 }
