@@ -157,6 +157,17 @@ interface CachedChunks extends FileRef {
   chunker: string;
 }
 
+/** A cache entry of the right form, cut by this chunker: anything else is a miss (re-read). */
+function usable(v: CachedChunks | undefined): v is CachedChunks {
+  if (!v || v.chunker !== CHUNKER || typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256) || !Array.isArray(v.chunks)) return false;
+  let total = 0;
+  for (const c of v.chunks as unknown[]) {
+    if (!Array.isArray(c) || typeof c[0] !== 'string' || !/^[0-9a-f]{64}$/.test(c[0]) || !Number.isInteger(c[1]) || c[1] <= 0) return false;
+    total += c[1] as number;
+  }
+  return total === v.size;
+}
+
 export interface AssembleStats {
   files: number;
   chunks: number;
@@ -213,7 +224,7 @@ export async function assembleRelease(
     const file = async (f: ContentFile): Promise<ReleaseFile> => {
       stats.files++;
       const { value, identity } = await (looked.get(f.source) ?? cache.get(f.source));
-      if (!o.refresh && value?.chunker === CHUNKER && value.chunks.every(([id]) => sink.has(id))) {
+      if (!o.refresh && usable(value) && value.chunks.every(([id]) => sink.has(id))) {
         stats.filesCached++;
         for (const [id, n] of value.chunks) {
           if (!count(id, n)) continue;
