@@ -10,7 +10,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, writeSync, closeSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { generateKeys } from '../builder/updates/keys.js';
 import { scratchProject, removeProject, CLI } from '../test/helpers/project.js';
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       ['pull peak RSS', mib(pull.peakRss), `casync extract ${mib(cextract.peakRss)}`, `<= 128 MiB: ${ok(pull.peakRss <= 128 * MiB)}`],
       ['publish peak RSS (cold)', mib(cold.peakRss), `casync make ${mib(cmake.peakRss)}`, ''],
     ];
-    console.log(`load average before the figures: ${load} (${spawnSync('nproc').stdout.toString().trim()} cores)`);
+    console.log(`load average before the figures: ${load} (${availableParallelism()} cores)`);
     const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
     for (const l of lines) console.log(`${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`);
   } finally {

@@ -4,7 +4,6 @@
 // all of it.
 import path from 'node:path';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdir, readFile, readdir, rename, rm, stat, open, writeFile } from 'node:fs/promises';
 import { threadId } from 'node:worker_threads';
 import { BuildError } from '../errors.js';
@@ -108,8 +107,10 @@ async function listObjects(root: string, ext: string): Promise<Set<string>> {
 }
 
 /** syncfs(2) through coreutils' `sync --file-system` (Node has no binding for it). */
-export async function syncFileSystem(dir: string): Promise<void> {
-  await promisify(execFile)('sync', ['--file-system', dir]);
+export function syncFileSystem(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sync', ['--file-system', dir], (e, _out, err) => (e ? reject(new BuildError(`sync --file-system ${dir}: ${err.trim() || e.message}`, 'check the repository\'s disk (new chunks could not be made durable)')) : resolve()));
+  });
 }
 
 export interface RepoState {
