@@ -23,6 +23,8 @@ export interface DeltaStats {
   chunkBytes: number;
   deltaBytes: number;
   newDeltaBytes: number;
+  /** Delta files were written (they need a sync before a document names them). */
+  wrote?: boolean;
 }
 
 /** Files keyed by where they land, so a file's previous version can be found. */
@@ -136,7 +138,8 @@ export async function makeDeltas(repo: string, prev: ReleaseDoc | undefined, pre
     if ((await stat(path.join(repo, deltaPath(e.delta))).catch(() => undefined))?.size !== e.deltaSize) continue;
     entries.set(e.chunk, e);
   }
-  await store?.flush();
+  // Complete, not yet durable: the caller syncs once for the chunks and these.
+  if (await store?.settle()) stats.wrote = true;
   return { entries: [...entries.values()], stats };
 }
 

@@ -21,7 +21,7 @@ import { releaseDigest } from '../../agent/pull/trust.js';
 import { makeDeltas, readDeltaEntries } from './deltas.js';
 import { SPEC, rootPath, releasePath, deltasPath, ROOT_FILE, RELEASE_FILE, type DeltasDoc, type FileRef, type ReleaseDoc, type ReleaseFile, type RootDoc } from '../../agent/pull/format.js';
 import { loadSigningKey, type SigningKey } from './keys.js';
-import { ObjectStore, readRepo, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
+import { ObjectStore, readRepo, syncFileSystem, verifyRootChain, writeAtomic, prettyEnvelope } from './store.js';
 import { gatherContent, type ContentFile } from './content.js';
 import type { RecipientsFile } from '../../agent/fleet/wire.js';
 
@@ -114,15 +114,18 @@ export async function publish(o: PublishOptions): Promise<PublishResult> {
     const last = state.latest?.signed;
     const chunks = await listing;
     const { body, stats, sealedInfo } = await assembleRelease(v, o, recipients, last, chunks);
-    // Chunks durable before the deltas (made from them) and any document naming them.
-    await chunks.flush();
+    // Every chunk written before the deltas are made from them; one syncfs below makes
+    // the chunks and the deltas durable before any document names them.
+    const wroteChunks = await chunks.settle();
     if (last && sameContent(last, body) && !o.refresh) {
+      if (wroteChunks) await syncFileSystem(repo);
       return { version: last.version, changed: false, ...publishStats(stats), deltas: 0, deltaChunkBytes: 0, deltaBytes: 0, ...sealedInfo, seconds: (Date.now() - t0) / 1000 };
     }
     const version = Math.max(last?.version ?? 0, ...state.releases) + 1;
     const doc: ReleaseDoc = { ...body, version, created: isoTime(now), expires: isoTime(now + (o.expiresDays ?? 30) * DAY) };
     // Deltas before the release files: a client that sees the release can use them.
     const d = await makeDeltas(repo, last, last ? await readDeltaEntries(repo, last.version) : [], body);
+    if (wroteChunks || d.stats.wrote) await syncFileSystem(repo);
     if (d.entries.length > 0) {
       const dd: DeltasDoc = { _type: 'xs-deltas', spec: SPEC, site: doc.site, version, release: releaseDigest(doc), deltas: d.entries };
       // Compact: one line per entry would double the bytes every pull downloads.
