@@ -5,7 +5,7 @@ SITE ?= rioja
 NODE ?= node
 XSBUILD = $(NODE) dist/builder/cli.js
 
-.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-serve bench-fleet bench-hostile clean
+.PHONY: all image validate diff test depcheck deps-lock agent deps deps-test schemas bench bench-diff bench-updates bench-library bench-serve bench-fleet bench-hostile clean
 
 all: image
 
@@ -65,6 +65,10 @@ bench-diff: deps-test
 
 bench-updates: deps-test
 	$(NODE) dist/bench/updates.js
+
+# Publish and pull of a 2 GiB library against casync make/extract (GIB=0.25 for a quick run).
+bench-library: deps-test
+	$(NODE) dist/bench/library.js $(if $(GIB),--gib $(GIB))
 
 bench-serve: deps-test
 	$(NODE) dist/bench/serve.js

@@ -11,12 +11,17 @@ import { open } from 'node:fs/promises';
 export const MIN_CHUNK = 16 * 1024;
 export const AVG_CHUNK = 64 * 1024;
 export const MAX_CHUNK = 256 * 1024;
+/** Names this algorithm and its parameters: a chunk list remembered elsewhere (the
+ * publisher's cache) is only valid for the chunker that cut it. */
+export const CHUNKER = 'fastcdc-gear-xs1-16k-64k-256k';
 
-/** 256 pseudo-random 32-bit values, derived from a fixed label so every build agrees. */
-const GEAR: Uint32Array = (() => {
-  const g = new Uint32Array(256);
+/** 256 pseudo-random 32-bit values, derived from a fixed label so every build agrees.
+ * Held as int32 (same bits): the scan then stays in small integers, which V8 keeps in
+ * registers; with uint32 (`>>> 0`) it ran at 574 MB/s here, with int32 at 650 MB/s. */
+const GEAR: Int32Array = (() => {
+  const g = new Int32Array(256);
   for (let i = 0; i < 256; i++) {
-    g[i] = createHash('sha256').update(`xs-gear-${i}`).digest().readUInt32BE(0);
+    g[i] = createHash('sha256').update(`xs-gear-${i}`).digest().readInt32BE(0);
   }
   return g;
 })();
@@ -28,7 +33,7 @@ const MASK_S = topBits(BITS + 2);
 const MASK_L = topBits(BITS - 2);
 
 function topBits(n: number): number {
-  return (((1 << n) - 1) << (32 - n)) >>> 0;
+  return (((1 << n) - 1) << (32 - n)) | 0;
 }
 
 /** Length of the first chunk of buf[start, end); `final` when no more data follows. */
@@ -44,19 +49,18 @@ export function cutPoint(buf: Uint8Array, start: number, end: number, final: boo
 }
 
 function scan(buf: Uint8Array, start: number, end: number): number {
-  const n = end - start;
-  const normal = Math.min(n, AVG_CHUNK);
+  const normal = start + Math.min(end - start, AVG_CHUNK);
   let fp = 0;
-  let i = MIN_CHUNK;
-  for (; i < normal; i++) {
-    fp = ((fp << 1) + GEAR[buf[start + i]!]!) >>> 0;
-    if ((fp & MASK_S) === 0) return i;
+  let p = start + MIN_CHUNK;
+  for (; p < normal; p++) {
+    fp = ((fp << 1) + GEAR[buf[p]!]!) | 0;
+    if ((fp & MASK_S) === 0) return p - start;
   }
-  for (; i < n; i++) {
-    fp = ((fp << 1) + GEAR[buf[start + i]!]!) >>> 0;
-    if ((fp & MASK_L) === 0) return i;
+  for (; p < end; p++) {
+    fp = ((fp << 1) + GEAR[buf[p]!]!) | 0;
+    if ((fp & MASK_L) === 0) return p - start;
   }
-  return n;
+  return end - start;
 }
 
 export interface Chunk {

@@ -34,7 +34,9 @@ export class IdentityCache<T> {
   /** `.cache/files/<namespace>.json`; an unreadable or foreign file counts as empty. */
   static async open<T>(cacheDir: string, namespace: string): Promise<IdentityCache<T>> {
     const c = new IdentityCache<T>(path.join(cacheDir, 'files', `${namespace}.json`));
-    const stored = await readFile(c.file, 'utf8').then((t) => JSON.parse(t) as Stored<T>, () => undefined);
+    // A damaged file (a torn write, a full disk) must not be fatal: JSON.parse throwing
+    // inside then() is not caught by its second argument.
+    const stored = await readFile(c.file, 'utf8').then((t) => JSON.parse(t) as Stored<T>).catch(() => undefined);
     if (stored?.format === FORMAT && stored.entries && typeof stored.entries === 'object') {
       for (const [k, v] of Object.entries(stored.entries)) c.entries.set(k, v);
     }

@@ -39,8 +39,8 @@ export async function bundle(o: { site: string; repo: string; to: string; since?
   try {
     latest = verifyRelease(root, state.latest, path.join(repo, RELEASE_FILE));
     if (o.since !== undefined && o.since > 0) {
-      const env = state.releases.get(o.since);
-      if (!env) throw new InputError({ file: 'command line' }, `--since ${o.since}: the repository has no ${releasePath(o.since)}`, `choose one of: ${[...state.releases.keys()].sort((a, b) => a - b).join(', ')}, or leave --since out for a full bundle`);
+      const env = await state.release(o.since);
+      if (!env) throw new InputError({ file: 'command line' }, `--since ${o.since}: the repository has no ${releasePath(o.since)}`, `choose one of: ${[...state.releases].sort((a, b) => a - b).join(', ')}, or leave --since out for a full bundle`);
       base = releaseChunks(verifyRelease(root, env, path.join(repo, releasePath(o.since))));
     }
   } catch (e) {

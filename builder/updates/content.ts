@@ -5,7 +5,6 @@ import path from 'node:path';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Validated } from '../pipeline.js';
-import { buildArtifact } from '../artifacts.js';
 import { renderLayerScript } from './scripts.js';
 
 export interface ContentFile {
@@ -38,6 +37,8 @@ export async function gatherContent(v: Validated, opts: { packagesDir?: string; 
         if (!artifacts.has(a)) {
           work ??= await mkdtemp(path.join(tmpdir(), 'xsbuild-publish-'));
           opts.info?.(`building ${a}`);
+          // Loaded only when a layer ships one: it brings esbuild with it.
+          const { buildArtifact } = await import('../artifacts.js');
           artifacts.set(a, await buildArtifact(a, work));
         }
         source = artifacts.get(a)!;
@@ -60,14 +61,15 @@ async function walk(dir: string): Promise<ContentFile[]> {
   const out: ContentFile[] = [];
   const rec = async (rel: string) => {
     const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // A directory's files stat'ed together (thousands of library files, one at a time, was
+    // most of an unchanged publish's wait); sub-directories in order, so the list is sorted.
+    const files = entries.filter((e) => e.isFile()).map((e) => path.join(dir, rel, e.name));
+    const modes = new Map(await Promise.all(files.map(async (abs) => [abs, (await stat(abs)).mode] as const)));
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       const abs = path.join(dir, r);
       if (e.isDirectory()) await rec(r);
-      else if (e.isFile()) {
-        const st = await stat(abs);
-        out.push({ path: r, mode: st.mode & 0o111 ? '0755' : '0644', source: abs });
-      }
+      else if (e.isFile()) out.push({ path: r, mode: modes.get(abs)! & 0o111 ? '0755' : '0644', source: abs });
     }
   };
   await rec('');

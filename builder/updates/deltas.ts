@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { checkDeltas, chunkPath, deltaPath, deltasPath, parseEnvelope, releaseChunks, type DeltaEntry, type FileRef, type ReleaseDoc } from '../../agent/pull/format.js';
 import { encodeDelta, MAX_BASE } from '../../agent/pull/delta.js';
-import { writeAtomic } from './store.js';
+import { ObjectStore } from './store.js';
 
 /** A delta must save at least this share of the chunk and at least MIN_SAVING bytes: a
  * delta is one more object to store and only helps servers that have its base. */
@@ -23,6 +23,8 @@ export interface DeltaStats {
   chunkBytes: number;
   deltaBytes: number;
   newDeltaBytes: number;
+  /** Delta files were written (they need a sync before a document names them). */
+  wrote?: boolean;
 }
 
 /** Files keyed by where they land, so a file's previous version can be found. */
@@ -100,6 +102,7 @@ export async function makeDeltas(repo: string, prev: ReleaseDoc | undefined, pre
   const want = releaseChunks(next as ReleaseDoc);
   const entries = new Map<string, DeltaEntry>();
   const oldFiles = filesByTarget(prev);
+  let store: ObjectStore | undefined;
   for (const [key, newF] of filesByTarget(next as ReleaseDoc)) {
     const oldF = oldFiles.get(key);
     if (!oldF || oldF.sha256 === newF.sha256) continue;
@@ -122,11 +125,8 @@ export async function makeDeltas(repo: string, prev: ReleaseDoc | undefined, pre
       const delta = encodeDelta(Buffer.concat(parts), target);
       if (size - delta.length < Math.max(MIN_SAVING, size * MIN_SAVING_SHARE)) continue;
       const sha = createHash('sha256').update(delta).digest('hex');
-      const file = path.join(repo, deltaPath(sha));
-      if ((await stat(file).catch(() => undefined))?.size !== delta.length) {
-        await writeAtomic(file, delta);
-        stats.newDeltaBytes += delta.length;
-      }
+      store ??= await ObjectStore.deltas(repo);
+      if (await store.put(sha, delta)) stats.newDeltaBytes += delta.length;
       entries.set(id, { chunk: id, size, delta: sha, deltaSize: delta.length, base });
       stats.deltas++;
       stats.chunkBytes += size;
@@ -138,6 +138,8 @@ export async function makeDeltas(repo: string, prev: ReleaseDoc | undefined, pre
     if ((await stat(path.join(repo, deltaPath(e.delta))).catch(() => undefined))?.size !== e.deltaSize) continue;
     entries.set(e.chunk, e);
   }
+  // Complete, not yet durable: the caller syncs once for the chunks and these.
+  if (await store?.settle()) stats.wrote = true;
   return { entries: [...entries.values()], stats };
 }
 

@@ -4,14 +4,12 @@
 // run, and the bytes a server would fetch — without writing anything. The release is
 // assembled exactly as publish would (same chunking), but a chunk is only looked up.
 import path from 'node:path';
-import { stat } from 'node:fs/promises';
 import { validateSite } from '../pipeline.js';
 import { InputError, BuildError } from '../errors.js';
 import { canonical } from '../../agent/pull/canonical.js';
-import { chunkPath, type ReleaseDoc, type ReleaseFile } from '../../agent/pull/format.js';
+import type { ReleaseDoc, ReleaseFile } from '../../agent/pull/format.js';
 import { verifyRelease, TrustError } from '../../agent/pull/trust.js';
-import { readRepo, verifyRootChain } from './store.js';
-import { readRecipients } from './sealed.js';
+import { ObjectStore, readRepo, verifyRootChain } from './store.js';
 import { assembleRelease, sameContent } from './publish.js';
 
 export interface FileChange {
@@ -63,16 +61,10 @@ export async function dryRun(o: { site: string; repo: string; packagesDir?: stri
       throw e;
     }
   }
-  const recipients = o.recipientsFile ? await readRecipients(o.recipientsFile, v.site.data.site) : undefined;
-  const reused = { chunks: 0, bytes: 0 };
-  const { body, stats } = await assembleRelease(v, o, recipients, last, async (id, data) => {
-    const have = await stat(path.join(repo, chunkPath(id))).then((s) => s.size === data.length, () => false);
-    if (have) {
-      reused.chunks++;
-      reused.bytes += data.length;
-    }
-    return !have;
-  });
+  const recipients = o.recipientsFile ? await (await import('./sealed.js')).readRecipients(o.recipientsFile, v.site.data.site) : undefined;
+  // Only looked up: a chunk the repository lacks is counted as new, never written.
+  const chunks = await ObjectStore.chunks(repo);
+  const { body, stats } = await assembleRelease(v, o, recipients, last, { has: (id) => chunks.has(id), put: async (id) => !chunks.has(id) });
   const changed = !last || !sameContent(last, body);
 
   const la = new Map((last?.layers ?? []).map((l) => [l.name, l]));
@@ -87,7 +79,7 @@ export async function dryRun(o: { site: string; repo: string; packagesDir?: stri
   return {
     site: body.site,
     latest: last?.version ?? null,
-    next: changed ? Math.max(last?.version ?? 0, ...state.releases.keys()) + 1 : null,
+    next: changed ? Math.max(last?.version ?? 0, ...state.releases) + 1 : null,
     changed,
     layers: {
       added: [...lb.keys()].filter((n) => !la.has(n)),
@@ -102,7 +94,7 @@ export async function dryRun(o: { site: string; repo: string; packagesDir?: stri
     },
     scripts: changed ? body.layers.filter((l) => l.script).map((l) => ({ layer: l.name, changed: la.get(l.name)?.script?.sha256 !== l.script!.sha256 })) : [],
     sealed: { hosts: new Set(sealed.map((s) => s.host)).size, files: sealed.length },
-    transfer: { newChunks: stats.newChunks, newBytes: stats.newBytes, reusedChunks: reused.chunks, reusedBytes: reused.bytes, bundleBytes: changed ? stats.newBytes + scriptBytes : 0 },
+    transfer: { newChunks: stats.newChunks, newBytes: stats.newBytes, reusedChunks: stats.reusedChunks, reusedBytes: stats.reusedBytes, bundleBytes: changed ? stats.newBytes + scriptBytes : 0 },
   };
 }
 
