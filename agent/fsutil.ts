@@ -64,7 +64,9 @@ export class OutsideRoot extends Error {
  */
 export async function checkInsideRoot(root: string, host: string): Promise<void> {
   if (path.resolve(root) === '/') return;
-  const realRoot = await fsp.realpath(root);
+  // A root still to be made has nothing in it to lead out (mkdir makes it as asked).
+  const realRoot = await fsp.realpath(root).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  if (realRoot === undefined) return;
   let cur = path.resolve(root);
   for (const part of path.relative(cur, path.dirname(host)).split(path.sep).filter(Boolean)) {
     cur = path.join(cur, part);

@@ -204,6 +204,11 @@ class HttpRepo implements RepoSource {
         await r.body?.cancel();
         return 'missing';
       }
+      if (r.status === 416 && got.n > 0) {
+        // Nothing past what we have: the cut came after the last byte (the caller checks the sha256).
+        await r.body?.cancel();
+        return 'done';
+      }
       let start = 0;
       if (r.status === 206 && got.n > 0) {
         start = Number(/^bytes (\d+)-/.exec(r.headers.get('content-range') ?? '')?.[1] ?? NaN);
