@@ -2,11 +2,12 @@
 // (stable: the site's order, dependencies first), detect cycles, and merge.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { LayerSchema, type Layer, type FileEntry, type Artifact } from './schema.js';
 import { loadYaml, type LoadedYaml } from './yamlfile.js';
 import { InputError, InputErrors, type SourcePosition } from './errors.js';
 import { insideRoot } from './paths.js';
+import { filesUnder } from '../lib/tree.js';
 import type { LoadedSite } from './site.js';
 
 export interface ResolvedLayer {
@@ -127,18 +128,10 @@ async function place(layers: ResolvedLayer[], kind: 'files' | 'media'): Promise<
 /** A content hash of a directory that depends only on relative paths and bytes. */
 export async function hashTree(dir: string): Promise<string> {
   const h = createHash('sha256');
-  const walk = async (rel: string) => {
-    const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) {
-        const data = await readFile(path.join(dir, r));
-        h.update(`${r}\0${data.length}\0`);
-        h.update(data);
-      }
-    }
-  };
-  await walk('');
+  for (const r of await filesUnder(dir)) {
+    const data = await readFile(path.join(dir, r));
+    h.update(`${r}\0${data.length}\0`);
+    h.update(data);
+  }
   return h.digest('hex');
 }

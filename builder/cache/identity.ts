@@ -5,7 +5,8 @@
 // .cache/files/, written atomically; losing it costs a re-read, never a wrong answer.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { filesUnder } from '../../lib/tree.js';
 import type { BigIntStats } from 'node:fs';
 import { sha256File } from '../../lib/hash.js';
 
@@ -126,14 +127,6 @@ export async function knownSha256(cache: IdentityCache<string>, file: string): P
  */
 export async function treeDigest(cache: IdentityCache<string>, dir: string): Promise<string> {
   const h = createHash('sha256');
-  const walk = async (rel: string) => {
-    const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) h.update(`${r}\0${await knownSha256(cache, path.join(dir, r))}\n`);
-    }
-  };
-  await walk('');
+  for (const r of await filesUnder(dir)) h.update(`${r}\0${await knownSha256(cache, path.join(dir, r))}\n`);
   return h.digest('hex');
 }

@@ -4,8 +4,9 @@
 // and renamed into place, re-hashed before every use, and rebuilt (never used) when it
 // does not match. Deleting .cache/ at any time only costs rebuilding.
 import path from 'node:path';
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { sha256, sha256File } from '../../lib/hash.js';
+import { filesUnder } from '../../lib/tree.js';
 
 const FORMAT = 1;
 export const STAGES_DIR = 'stages';
@@ -32,15 +33,6 @@ export function stageKey(stage: string, inputs: unknown): string {
   return sha256(JSON.stringify({ format: FORMAT, stage, inputs }));
 }
 
-async function listFiles(dir: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, r)));
-    else if (e.isFile()) out.push(r);
-  }
-  return out.sort();
-}
 
 async function verified(entry: string, stage: string, key: string): Promise<EntryFile | undefined> {
   const doc = await readFile(path.join(entry, 'entry.json'), 'utf8').then((t) => JSON.parse(t) as EntryFile, () => undefined);
@@ -79,7 +71,7 @@ export async function cachedStage<M>(
   try {
     const meta = await make(path.join(tmp, 'out'));
     const files: EntryFile['files'] = {};
-    for (const rel of await listFiles(path.join(tmp, 'out'))) {
+    for (const rel of await filesUnder(path.join(tmp, 'out'))) {
       const f = path.join(tmp, 'out', rel);
       files[rel] = { size: (await stat(f)).size, sha256: await sha256File(f) };
     }
