@@ -2,10 +2,11 @@
 // describes how its media is mastered as data (MasterSpec); this is the one place that
 // turns it into xorriso runs, so no stage hands another a closure.
 import path from 'node:path';
-import { masterIsoHashed, runXorriso } from '../tools/xorriso.js';
+import { open } from 'node:fs/promises';
+import { masterIsoHashed, writeImageStreamed } from '../tools/xorriso.js';
 import { sha256File } from '../../lib/hash.js';
+import { IsoMd5 } from '../../lib/isomd5.js';
 import { remasterArgs } from '../tools/xorriso-remaster.js';
-import { implantIsoMd5 } from '../tools/isomd5.js';
 import type { Graft } from '../tools/xorriso.js';
 
 export type MasterSpec =
@@ -44,9 +45,16 @@ export async function masterMedia(spec: MasterSpec, i: MasterInput): Promise<{ x
   // A tree's own files are mapped as one directory; only our files go in one by one.
   const grafts = tree ? i.grafts.filter((g) => !g.source.startsWith(tree + path.sep)) : i.grafts;
   const xorrisoArgs = remasterArgs({ ...i, grafts, indev: spec.indev, treeRoot: tree, appendPartitions: spec.appendPartitions, boot: spec.boot });
-  await runXorriso(xorrisoArgs, i.epoch, i.onProgress);
-  // The checksum implanted into the volume descriptor changes the image's first bytes,
-  // so it can only be hashed after (one read, from the page cache).
-  await implantIsoMd5(i.output);
+  // The media checksum is computed while the image streams to disk (no implantisomd5
+  // read). Implanting it changes the image's first bytes, so the sha256 can only be
+  // taken after: one read, from the page cache.
+  const md5 = new IsoMd5();
+  await writeImageStreamed(xorrisoArgs, i.output, i.epoch, (c) => md5.update(c), i.onProgress);
+  const fh = await open(i.output, 'r+');
+  try {
+    await fh.write(md5.appData(), 0, undefined, IsoMd5.appDataOffset);
+  } finally {
+    await fh.close();
+  }
   return { xorrisoArgs, sha256: await sha256File(i.output) };
 }

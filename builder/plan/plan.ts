@@ -145,7 +145,7 @@ function stagesOf(site: LoadedSite, artifacts: Artifact[], netboot: boolean): Pl
     st('stage', 'builder/stage.ts', ['files', 'library'], ['ISO path → source (grafts, no copies)']),
     st('hash', 'builder/manifest.ts', ['every staged file'], ['sha256 of each file'], 'file identity (.cache/files/sha256.json)'),
     st('manifest', 'builder/manifest.ts', ['plan', 'hashes', 'tool versions'], ['/.xsbuild/manifest.json']),
-    st('master', demo ? 'builder/media/master.ts (xorriso)' : 'builder/media/master.ts (xorriso replay, implantisomd5)', ['grafts', 'boot setup'], [demo ? '<site>-<release>.iso (hashed as xorriso writes it)' : '<site>-<release>.iso (hashed once, after the media checksum is implanted)']),
+    st('master', demo ? 'builder/media/master.ts (xorriso)' : 'builder/media/master.ts (xorriso replay, media checksum as it streams)', ['grafts', 'boot setup'], [demo ? '<site>-<release>.iso (hashed as xorriso writes it)' : '<site>-<release>.iso (hashed once, after the media checksum is implanted)']),
     st('verify', 'builder/verify.ts', ['ISO'], ['El Torito, hybrid MBR/GPT, /ks.cfg and manifest checked']),
     ...(netboot
       ? [

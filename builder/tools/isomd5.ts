@@ -1,6 +1,8 @@
 // The media checksum Anaconda's "Test this media" (rd.live.check) verifies: an MD5 of
 // the image stored in the primary volume descriptor's application-use field. Any change
-// to the image invalidates it, so it is implanted again after every remaster.
+// to the image invalidates it, so it is implanted again after every remaster. The build
+// computes it while the image streams (lib/isomd5.ts); these run the tools themselves, to
+// check that against them.
 import { run } from './exec.js';
 
 export async function implantIsoMd5(iso: string): Promise<void> {

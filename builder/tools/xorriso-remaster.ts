@@ -4,7 +4,7 @@
 // gets the boot setup lorax gives a DVD (isolinux BIOS, efiboot.img UEFI, isohybrid).
 import path from 'node:path';
 import { run } from './exec.js';
-import { runXorriso, type Graft } from './xorriso.js';
+import { PACIFIER, type Graft } from './xorriso.js';
 
 export interface BootReport {
   /** ISO path of the BIOS boot image, when it is a file in the tree. */
@@ -73,7 +73,7 @@ export interface RemasterInput {
 
 export function remasterArgs(i: RemasterInput): string[] {
   // UTF-8 names whatever the locale (see masterIsoArgs).
-  const a = ['-no_rc', '-local_charset', 'UTF-8', '-report_about', 'UPDATE'];
+  const a = ['-no_rc', '-local_charset', 'UTF-8', '-report_about', 'UPDATE', ...PACIFIER];
   if (i.indev) a.push('-indev', i.indev);
   a.push('-outdev', i.output);
   if (i.indev) a.push('-boot_image', 'any', 'replay');
@@ -120,8 +120,4 @@ function parents(p: string): string[] {
   const out: string[] = [];
   for (let d = path.posix.dirname(p); d !== '/'; d = path.posix.dirname(d)) out.push(d);
   return out;
-}
-
-export async function remasterIso(i: RemasterInput): Promise<void> {
-  await runXorriso(remasterArgs(i), i.epoch, i.onProgress);
 }
