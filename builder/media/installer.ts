@@ -15,7 +15,7 @@ import { editSyslinux, editGrub, type EditedConfig } from './installer/bootcfg.j
 import { editFatGrubConfigs } from './installer/efiboot.js';
 import { parseTreeInfo, type TreeInfo } from './installer/treeinfo.js';
 import { openIsoSource, openTreeSource, type BaseSource } from './installer/source.js';
-import { isoBaseFiles } from './installer/basefiles.js';
+import { cachedBaseFiles, hashBaseFiles, saveBaseFiles } from './installer/basefiles.js';
 import { udevUnescape } from './installer/labels.js';
 import type { PlanSource } from '../stage.js';
 import type { Media, MediaContext } from './types.js';
@@ -38,24 +38,42 @@ export async function installerMedia(ctx: MediaContext): Promise<Media> {
     const where = site.pos(['base', 'iso']);
     const st = await stat(file).catch(() => undefined);
     if (!st?.isFile()) throw new InputError(where, `base ISO "${base.iso}" does not exist (looked for ${file})`, 'give the path of the installer ISO, relative to the project root or absolute', 'base.iso');
-    // Known by the file's identity when unchanged since it was last read; a changed file
-    // (another inode, size, mtime or ctime) is read again, and refused below if it differs.
-    const known = await ctx.fileHashes.get(file);
-    if (known.value) baseSha = known.value;
-    else {
-      r.info(`checking sha256 of ${path.basename(file)} (${(st.size / 2 ** 20).toFixed(0)} MiB)`);
-      baseSha = await sha256File(file);
-      ctx.fileHashes.set(file, known.identity, baseSha);
-    }
-    if (baseSha !== base.sha256) {
+    const refuseChanged = (sha: string) => {
+      if (sha === base.sha256) return;
       throw new InputError(
         site.pos(['base', 'sha256']),
-        `base ISO ${base.iso} has sha256 ${baseSha}, but the site expects ${base.sha256}`,
-        `check that this is the ISO you meant (sha256sum ${base.iso}); if it is, set base.sha256 to ${baseSha}`,
+        `base ISO ${base.iso} has sha256 ${sha}, but the site expects ${base.sha256}`,
+        `check that this is the ISO you meant (sha256sum ${base.iso}); if it is, set base.sha256 to ${sha}`,
         'base.sha256',
       );
+    };
+    // Known by the file's identity when unchanged since it was last read; a changed file
+    // (another inode, size, mtime or ctime) is read again, and refused if it differs.
+    const known = await ctx.fileHashes.get(file);
+    if (known.value) {
+      baseSha = known.value;
+      refuseChanged(baseSha);
+      src = await openIsoSource(file);
+    } else {
+      // Not an ISO at all: the sha256 says so first, when it is not the site's.
+      src = await openIsoSource(file).catch(async (e: unknown) => {
+        refuseChanged(await sha256File(file));
+        throw e;
+      });
+      // The image's sha256 and its files' hashes side by side on two cores, from one
+      // read of the disk (the second reader finds the pages the first just read).
+      r.info(`checking sha256 of ${path.basename(file)} (${(st.size / 2 ** 20).toFixed(0)} MiB) and hashing its files`);
+      try {
+        const [sha, files] = await Promise.all([sha256File(file), hashBaseFiles(src, (p) => r.percent('hashing', p))]);
+        baseSha = sha;
+        ctx.fileHashes.set(file, known.identity, baseSha);
+        refuseChanged(baseSha);
+        await saveBaseFiles(ctx.cacheDir, baseSha, files);
+      } catch (e) {
+        await src.close();
+        throw e;
+      }
     }
-    src = await openIsoSource(file);
   } else {
     const dir = path.resolve(site.root, base.tree);
     const st = await stat(dir).catch(() => undefined);
@@ -150,8 +168,13 @@ async function build(ctx: MediaContext, src: BaseSource, baseSha: string): Promi
   const replaced = new Set([...sources.map((s) => s.isoPath), ...mastered, '/ks.cfg']);
   let baseFiles: Media['baseFiles'];
   if (src.kind === 'iso') {
-    r.stage('base files', 'hashing the base ISO once (cached by its sha256)');
-    baseFiles = (await isoBaseFiles(src, baseSha, ctx.cacheDir, (p) => r.percent('hashing', p))).filter((f) => !replaced.has(f.path));
+    let all = await cachedBaseFiles(ctx.cacheDir, baseSha);
+    if (!all) {
+      r.stage('base files', 'hashing the base ISO once (cached by its sha256)');
+      all = await hashBaseFiles(src, (p) => r.percent('hashing', p));
+      await saveBaseFiles(ctx.cacheDir, baseSha, all);
+    }
+    baseFiles = all.filter((f) => !replaced.has(f.path));
   } else {
     for (const f of src.files) {
       if (!replaced.has(f.path)) sources.push({ isoPath: f.path, source: path.join(src.location, f.path), origin: `base tree ${src.location}` });

@@ -6,10 +6,23 @@ import { hashImageFiles } from '../../../lib/iso-hash.js';
 import type { ManifestFile } from '../../manifest-types.js';
 import type { BaseSource } from './source.js';
 
-export async function isoBaseFiles(src: BaseSource, sha256: string, cacheDir: string, progress: (pct: number) => void): Promise<ManifestFile[]> {
-  const cache = path.join(cacheDir, 'base-iso', `${sha256}.files.json`);
-  const cached = await readFile(cache, 'utf8').then((t) => JSON.parse(t) as ManifestFile[], () => undefined);
-  if (cached) return cached;
+const cacheFile = (cacheDir: string, sha256: string) => path.join(cacheDir, 'base-iso', `${sha256}.files.json`);
+
+/** The files of the ISO with this sha256, as hashed before, or undefined. */
+export async function cachedBaseFiles(cacheDir: string, sha256: string): Promise<ManifestFile[] | undefined> {
+  return readFile(cacheFile(cacheDir, sha256), 'utf8').then((t) => JSON.parse(t) as ManifestFile[], () => undefined);
+}
+
+export async function saveBaseFiles(cacheDir: string, sha256: string, files: ManifestFile[]): Promise<void> {
+  const cache = cacheFile(cacheDir, sha256);
+  await mkdir(path.dirname(cache), { recursive: true });
+  const tmp = `${cache}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(files));
+  await rename(tmp, cache);
+}
+
+/** Hash every file of the ISO (in a worker thread), sorted by path. */
+export async function hashBaseFiles(src: BaseSource, progress: (pct: number) => void): Promise<ManifestFile[]> {
   const entries = src.isoEntries ?? [];
   const total = entries.reduce((s, e) => s + e.size, 0);
   let done = 0;
@@ -17,10 +30,5 @@ export async function isoBaseFiles(src: BaseSource, sha256: string, cacheDir: st
     done += b;
     progress(total ? (100 * done) / total : 100);
   });
-  const files = entries.map((e, i) => ({ path: e.path, size: e.size, sha256: hashes[i] })).sort((a, b) => (a.path < b.path ? -1 : 1));
-  await mkdir(path.dirname(cache), { recursive: true });
-  const tmp = `${cache}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(files));
-  await rename(tmp, cache);
-  return files;
+  return entries.map((e, i) => ({ path: e.path, size: e.size, sha256: hashes[i] })).sort((a, b) => (a.path < b.path ? -1 : 1));
 }
