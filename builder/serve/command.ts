@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { parseCli } from '../cliargs.js';
 import { stat } from 'node:fs/promises';
-import { InputError, exitCodeFor, BuildError } from '../errors.js';
+import { InputError, errorReport, exitCodeFor } from '../errors.js';
 import { startServer, type Serving } from './server.js';
 import { startDhcpProxy, type DhcpProxy } from './dhcp.js';
 import { eventLine, table } from './view.js';
@@ -43,8 +43,8 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     parsed = parseCli('serve', argv, { listen: { type: 'string' }, prefix: { type: 'string' }, 'dhcp-proxy': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } });
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n`);
-    return 2;
+    process.stderr.write(errorReport(e));
+    return exitCodeFor(e);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -90,7 +90,7 @@ export async function runServe(argv: string[]): Promise<number> {
       process.once('SIGTERM', () => stop('SIGTERM'));
       if (values['dhcp-proxy']) {
         startDhcpProxy({ iface: values['dhcp-proxy'], tftpRoot: dir, log, onFatal: (e) => {
-          log(`error: ${e.message}`);
+          log(errorReport(e).trimEnd());
           resolve(exitCodeFor(e));
         } }).then(
           (d) => {
@@ -98,7 +98,7 @@ export async function runServe(argv: string[]): Promise<number> {
             log(`proxy-DHCP + TFTP on ${values['dhcp-proxy']} (dnsmasq, ${d.conf})`);
           },
           (e) => {
-            process.stderr.write(`error: ${(e as Error).message}${(e as BuildError).detail ? `\n${(e as BuildError).detail}` : ''}\n`);
+            process.stderr.write(errorReport(e));
             resolve(exitCodeFor(e));
           },
         );
@@ -111,8 +111,7 @@ export async function runServe(argv: string[]): Promise<number> {
     }
     return await stopped;
   } catch (e) {
-    const err = e as Error & { detail?: string };
-    process.stderr.write(`error: ${err.message}${err.detail ? `\n${err.detail}` : ''}\n`);
+    process.stderr.write(errorReport(e));
     return exitCodeFor(e);
   } finally {
     if (timer) clearInterval(timer);
